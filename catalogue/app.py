@@ -1,0 +1,27 @@
+"""The FastAPI application, composed from the packages' routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from catalogue.api import committees, datasets, organizations, problems, reference, resources
+from catalogue.config import load_settings
+
+DESCRIPTION = """Catalogue d'un Comité territorial de la donnée : organisations, comités,
+jeux de données et ressources. Errors are RFC 9457 problem documents."""
+
+
+def create_app() -> FastAPI:
+    settings = load_settings()
+    app = FastAPI(title="ctd", version="0.1.0", description=DESCRIPTION)
+    problems.install(app)
+    for module in (organizations, committees, datasets, resources, reference):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # Leave room for the multipart envelope around a file of the maximum size.
+    app.add_middleware(problems.BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
+    return app

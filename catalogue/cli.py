@@ -1,0 +1,251 @@
+"""The ``ctd`` command: administration of the service (messages in French)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session, select
+
+from catalogue import auth, datasets, db, organizations, territories
+from catalogue.auth import OPERATOR
+from catalogue.errors import CatalogueError
+from catalogue.models import Dataset
+from catalogue.schemas import DatasetCreate, OrganizationCreate, SpatialIn
+from catalogue.vocabularies import AccessType, DatasetState, OrganizationKind, Role, TerritoryLevel
+
+app = typer.Typer(help="ctd — catalogue d'un Comité territorial de la donnée.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
+datasets_app = typer.Typer(help="Jeux de données.", no_args_is_help=True)
+token_app = typer.Typer(help="Jetons d'accès à l'API.", no_args_is_help=True)
+territories_app = typer.Typer(help="Territoires de référence.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(datasets_app, name="datasets")
+app.add_typer(token_app, name="token")
+app.add_typer(territories_app, name="territories")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]Erreur :[/] {message}", highlight=False)
+    return typer.Exit(code=1)
+
+
+@contextmanager
+def operation() -> Iterator[Session]:
+    """A database session whose errors end the command with a French message and exit 1."""
+    try:
+        with db.session_scope() as session:
+            yield session
+    except CatalogueError as error:
+        raise fail(error.detail) from None
+    except ValidationError as error:
+        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'valeur'} : {e['msg']}"
+                            for e in error.errors())
+        raise fail(f"données invalides — {details}") from None
+
+
+def print_records(records: list[dict], output: OutputFormat, columns: list[str]) -> None:
+    if output == OutputFormat.json:
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(*columns)
+    for record in records:
+        table.add_row(*(str(record.get(c) if record.get(c) is not None else "") for c in columns))
+    console.print(table)
+
+
+def print_record(record: dict) -> None:
+    sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+
+
+# --- db, serve, demo ----------------------------------------------------------------------
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Met le schéma de la base à jour (migrations Alembic) et charge les territoires."""
+    db.upgrade()
+    console.print("Base de données à jour.")
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000) -> None:
+    """Met la base à jour puis démarre le service HTTP."""
+    import uvicorn
+
+    from catalogue.app import create_app
+
+    db.upgrade()
+    console.print(f"ctd écoute sur http://{host}:{port} (documentation : /docs)")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo() -> None:
+    """Crée (une seule fois) le comité de démonstration de Lorraine et ses données."""
+    from catalogue import demo as demo_data
+
+    db.upgrade()
+    with operation() as session:
+        demo_data.load(session, console)
+
+
+# --- organizations ------------------------------------------------------------------------
+
+@orgs_app.command("list")
+def orgs_list(output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+              kind: Annotated[OrganizationKind | None, typer.Option()] = None) -> None:
+    """Liste les organisations."""
+    with operation() as session:
+        records = [organizations.to_out(o).model_dump(mode="json")
+                   for o in organizations.list_all(session, kind)]
+    print_records(records, output, ["slug", "name", "kind", "siren", "insee_code"])
+
+
+@orgs_app.command("show")
+def orgs_show(ref: str) -> None:
+    """Affiche une organisation (slug ou identifiant)."""
+    with operation() as session:
+        print_record(organizations.to_out(organizations.find(session, ref), with_geometry=True)
+                     .model_dump(mode="json"))
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Option(help="Nom de l'organisation.")],
+    kind: Annotated[OrganizationKind, typer.Option(help="Type d'organisation.")],
+    slug: Annotated[str | None, typer.Option()] = None,
+    siren: Annotated[str | None, typer.Option()] = None,
+    insee_code: Annotated[str | None, typer.Option(help="Code INSEE (commune, "
+                                                        "département, région).")] = None,
+    commune: Annotated[list[str] | None, typer.Option(help="Commune membre (EPCI, "
+                                                           "syndicat), répétable.")] = None,
+    website: Annotated[str | None, typer.Option()] = None,
+    contact_email: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Crée une organisation."""
+    with operation() as session:
+        org = organizations.create(session, OPERATOR, OrganizationCreate(
+            name=name, kind=kind, slug=slug, siren=siren, insee_code=insee_code,
+            commune_codes=commune or [], website=website, contact_email=contact_email))
+        console.print(f"Organisation créée : {org.slug}")
+
+
+# --- datasets -----------------------------------------------------------------------------
+
+@datasets_app.command("list")
+def datasets_list(
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    publisher: Annotated[str | None, typer.Option(help="Slug de l'organisation.")] = None,
+    state: Annotated[DatasetState | None, typer.Option()] = None,
+) -> None:
+    """Liste les jeux de données (tous états sauf supprimés, ou l'état demandé)."""
+    with operation() as session:
+        query = select(Dataset).order_by(Dataset.slug)
+        if publisher:
+            query = query.where(Dataset.publisher_id == organizations.find(session, publisher).id)
+        query = query.where(Dataset.state == state if state
+                            else Dataset.state != DatasetState.deleted)
+        records = [d.model_dump(mode="json") for d in datasets.to_out(
+            session, OPERATOR, list(session.exec(query)))]
+    for record in records:
+        record["publisher_slug"] = record["publisher"]["slug"]
+    print_records(records, output,
+                  ["slug", "title", "publisher_slug", "access_type", "state"])
+
+
+@datasets_app.command("show")
+def datasets_show(ref: str) -> None:
+    """Affiche un jeu de données (slug ou identifiant)."""
+    with operation() as session:
+        dataset = datasets.find(session, OPERATOR, ref)
+        print_record(datasets.to_out(session, OPERATOR, [dataset], with_geometry=True)[0]
+                     .model_dump(mode="json"))
+
+
+@datasets_app.command("create")
+def datasets_create(
+    title: Annotated[str, typer.Option(help="Titre.")],
+    publisher: Annotated[str, typer.Option(help="Slug de l'organisation productrice.")],
+    description: Annotated[str, typer.Option()] = "",
+    slug: Annotated[str | None, typer.Option()] = None,
+    licence: Annotated[str, typer.Option(help="fr-lo-2.0, odbl-1.0, cc-by-4.0…")] = "fr-lo-2.0",
+    keyword: Annotated[list[str] | None, typer.Option(help="Mot-clé, répétable.")] = None,
+    theme: Annotated[list[str] | None, typer.Option(help="Thème UE (ECON…), répétable.")] = None,
+    access_type: Annotated[AccessType, typer.Option()] = AccessType.open,
+    territory: Annotated[list[str] | None, typer.Option(help="Code INSEE couvert, "
+                                                             "répétable.")] = None,
+    state: Annotated[DatasetState, typer.Option()] = DatasetState.published,
+) -> None:
+    """Crée un jeu de données."""
+    with operation() as session:
+        dataset = datasets.create(session, OPERATOR, DatasetCreate(
+            title=title, publisher=publisher, description=description, slug=slug,
+            licence=licence, keywords=keyword or [], themes=theme or [],
+            access_type=access_type, state=state,
+            spatial=SpatialIn(insee_codes=territory) if territory else None))
+        console.print(f"Jeu de données créé : {dataset.slug}")
+
+
+# --- tokens and territories ---------------------------------------------------------------
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option(help="Nom de l'utilisateur (créé s'il n'existe pas).")],
+    role: Annotated[Role, typer.Option(help="Rôle donné à l'utilisateur.")],
+    organization: Annotated[str | None, typer.Option(help="Organisation (publisher, "
+                                                          "vendor).")] = None,
+    committee: Annotated[str | None, typer.Option(help="Comité "
+                                                       "(committee_coordinator).")] = None,
+    label: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Donne un rôle à un utilisateur et lui crée un jeton (affiché une seule fois)."""
+    with operation() as session:
+        account = auth.grant_role(session, user, role, organization=organization,
+                                  committee=committee)
+        token = auth.create_token(session, account, label)
+    console.print(f"Jeton pour {user} ({role}) — conservez-le, il ne sera plus affiché :")
+    sys.stdout.write(token + "\n")
+
+
+@territories_app.command("import")
+def territories_import(
+    file: Annotated[Path, typer.Argument(help="FeatureCollection GeoJSON (code, nom).")],
+    level: Annotated[TerritoryLevel | None, typer.Option(help="Niveau (déduit du code "
+                                                              "sinon).")] = None,
+) -> None:
+    """Ajoute ou remplace des territoires à partir d'un fichier GeoJSON."""
+    if not file.is_file():
+        raise fail(f"fichier introuvable : {file}")
+    db.upgrade()
+    with operation() as session:
+        count = territories.import_file(session, file, level)
+    console.print(f"{count} territoire(s) importé(s).")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Settings read from the environment (``CTD_*`` variables)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    max_upload_bytes: int
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+
+def load_settings() -> Settings:
+    """Read the settings now; called on each use so tests and the CLI can change them."""
+    data_dir = Path(
+        os.environ.get("CTD_DATA_DIR") or platformdirs.user_data_dir("ctd", appauthor=False)
+    ).expanduser()
+    database_url = os.environ.get("CTD_DATABASE_URL") or f"sqlite:///{data_dir / 'ctd.sqlite'}"
+    max_upload = int(os.environ.get("CTD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+    return Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload)

@@ -1,0 +1,205 @@
+"""Datasets: creation, reading with visibility rules, update, deletion, and their output."""
+
+from __future__ import annotations
+
+import json
+
+import shapely
+from sqlmodel import Session, select
+
+from catalogue import organizations, search, slugs, territories
+from catalogue.auth import Actor
+from catalogue.errors import Invalid, NotFound
+from catalogue.models import Dataset, Licence, Organization, Resource, utcnow
+from catalogue.schemas import (
+    ContactPoint,
+    DatasetCreate,
+    DatasetOut,
+    DatasetUpdate,
+    LicenceOut,
+    OrganizationRef,
+    Provenance,
+    SpatialIn,
+    SpatialOut,
+    TableSchemaRef,
+    TemporalCoverage,
+)
+from catalogue.vocabularies import AccessType, DatasetState
+
+PUBLIC_STATES = (DatasetState.published, DatasetState.archived)
+
+
+def can_see(actor: Actor, dataset: Dataset) -> bool:
+    """Metadata of published (and archived) datasets is public; drafts are their publisher's."""
+    if dataset.state == DatasetState.deleted:
+        return actor.admin
+    return dataset.state in PUBLIC_STATES or actor.publishes_for(dataset.publisher_id)
+
+
+def can_read_files(actor: Actor, dataset: Dataset) -> bool:
+    """Files of restricted or protected datasets are never served to the public; sharing
+    agreements open them to others."""
+    if dataset.access_type == AccessType.open:
+        return can_see(actor, dataset)
+    return actor.publishes_for(dataset.publisher_id)
+
+
+def find(session: Session, actor: Actor, ref: str) -> Dataset:
+    """By slug or numeric id; what the actor may not see does not exist for them."""
+    condition = Dataset.id == int(ref) if ref.isdigit() else Dataset.slug == ref
+    dataset = session.exec(select(Dataset).where(condition)).first()
+    if dataset is None or not can_see(actor, dataset):
+        raise NotFound(f"Jeu de données inconnu : « {ref} ».")
+    return dataset
+
+
+def _apply_spatial(session: Session, dataset: Dataset, spatial: SpatialIn | None,
+                   publisher: Organization) -> None:
+    """Coverage from INSEE codes, from a drawn geometry, or by default the publisher's."""
+    if spatial is None:
+        zones = [z for z in organizations.zones(publisher)
+                 if session.get(territories.Territory, z) is not None]
+        shape = territories.zones_geometry(session, zones) if zones else (
+            shapely.from_geojson(publisher.geometry) if publisher.geometry else None)
+        granularity = None
+    else:
+        zones = []
+        for ref in dict.fromkeys(spatial.insee_codes):
+            zone = territories.zone_id(ref)
+            if session.get(territories.Territory, zone) is None:
+                raise Invalid(f"Territoire inconnu : « {ref} ».", field="spatial.insee_codes")
+            zones.append(zone)
+        if spatial.geometry is not None:
+            shape = territories.parse_geometry(spatial.geometry, "spatial.geometry")
+        else:
+            shape = territories.zones_geometry(session, zones) if zones else None
+        granularity = spatial.granularity
+    dataset.spatial_zones = zones
+    dataset.spatial_geometry = territories.to_geojson(shape) if shape is not None else None
+    dataset.spatial_granularity = granularity
+    for name, value in territories.bbox_of(shape).items():
+        setattr(dataset, name, value)
+
+
+def _apply_fields(session: Session, dataset: Dataset, data, fields: set[str]) -> None:
+    """Copy the plain and nested fields of a create or update body onto the dataset."""
+    values = data.model_dump(include=fields)
+    for name in ("title", "description", "keywords", "themes", "access_type",
+                 "contains_personal_data", "frequency", "state"):
+        if name not in values:
+            continue
+        value = values[name]
+        if value is None and name not in ("description", "frequency"):
+            raise Invalid(f"Le champ {name} ne peut pas être vide.", field=name)
+        setattr(dataset, name, "" if value is None and name == "description" else value)
+    if "licence" in values:
+        licence = values["licence"] or "notspecified"
+        if session.get(Licence, licence) is None:
+            known = ", ".join(session.exec(select(Licence.id)))
+            raise Invalid(f"Licence inconnue : « {licence} » ; licences possibles : {known}.",
+                          field="licence")
+        dataset.licence_id = licence
+    if "temporal" in values:
+        temporal = data.temporal or TemporalCoverage()
+        dataset.temporal_start, dataset.temporal_end = temporal.start, temporal.end
+    if "table_schema" in values:
+        schema = data.table_schema
+        dataset.schema_name = schema.name if schema else None
+        dataset.schema_version = schema.version if schema else None
+    if "contact_point" in values:
+        contact = data.contact_point or ContactPoint()
+        dataset.contact_name, dataset.contact_email = contact.name, contact.email
+
+
+def create(session: Session, actor: Actor, data: DatasetCreate) -> Dataset:
+    try:
+        publisher = organizations.find(session, data.publisher)
+    except NotFound as error:
+        raise Invalid(error.detail, field="publisher") from None
+    actor.require(actor.publishes_for(publisher.id),
+                  f"publier au nom de l'organisation « {publisher.slug} »")
+    if data.state == DatasetState.deleted:
+        raise Invalid("Un jeu de données ne peut pas être créé supprimé.", field="state")
+    dataset = Dataset(title=data.title, publisher_id=publisher.id,
+                      slug=slugs.claim(session, Dataset, data.slug, data.title,
+                                       "un autre jeu de données"))
+    _apply_fields(session, dataset, data, data.model_fields_set | {"licence", "title", "state"})
+    _apply_spatial(session, dataset, data.spatial, publisher)
+    session.add(dataset)
+    session.flush()
+    search.index_datasets(session, [dataset])
+    return dataset
+
+
+def update(session: Session, actor: Actor, dataset: Dataset, data: DatasetUpdate) -> Dataset:
+    actor.require(actor.publishes_for(dataset.publisher_id),
+                  f"modifier le jeu de données « {dataset.slug} »")
+    if data.state == DatasetState.deleted:
+        raise Invalid("Pour supprimer un jeu de données, utilisez DELETE.", field="state")
+    _apply_fields(session, dataset, data, data.model_fields_set)
+    if "spatial" in data.model_fields_set:
+        _apply_spatial(session, dataset, data.spatial,
+                       session.get(Organization, dataset.publisher_id))
+    dataset.modified = utcnow()
+    session.add(dataset)
+    session.flush()
+    search.index_datasets(session, [dataset])
+    return dataset
+
+
+def delete(session: Session, actor: Actor, dataset: Dataset) -> None:
+    """Mark deleted (its slug stays reserved, its history kept) and drop it from search."""
+    actor.require(actor.publishes_for(dataset.publisher_id),
+                  f"supprimer le jeu de données « {dataset.slug} »")
+    dataset.state = DatasetState.deleted
+    dataset.modified = utcnow()
+    session.add(dataset)
+    search.index_datasets(session, [dataset])
+
+
+def to_out(session: Session, actor: Actor, datasets: list[Dataset],
+           with_geometry: bool = False) -> list[DatasetOut]:
+    """Output records, with what each needs loaded in a few queries for the whole list."""
+    from catalogue import resources
+
+    if not datasets:
+        return []
+    ids = [d.id for d in datasets]
+    publishers = {o.id: o for o in session.exec(select(Organization).where(
+        Organization.id.in_({d.publisher_id for d in datasets})))}
+    licences = {lic.id: lic for lic in session.exec(select(Licence))}
+    files: dict[int, list[Resource]] = {}
+    for resource in session.exec(select(Resource).where(Resource.dataset_id.in_(ids))
+                                 .order_by(Resource.id)):
+        files.setdefault(resource.dataset_id, []).append(resource)
+    out = []
+    for d in datasets:
+        publisher, licence = publishers[d.publisher_id], licences[d.licence_id]
+        has_space = d.spatial_geometry is not None or d.spatial_zones
+        out.append(DatasetOut(
+            id=d.id, slug=d.slug, title=d.title, description=d.description,
+            publisher=OrganizationRef(slug=publisher.slug, name=publisher.name),
+            licence=LicenceOut(id=licence.id, title=licence.title, url=licence.url),
+            keywords=d.keywords, themes=d.themes, access_type=d.access_type,
+            contains_personal_data=d.contains_personal_data, frequency=d.frequency,
+            temporal=(TemporalCoverage(start=d.temporal_start, end=d.temporal_end)
+                      if d.temporal_start or d.temporal_end else None),
+            spatial=SpatialOut(
+                zones=d.spatial_zones,
+                insee_codes=[territories.code_of(z) for z in d.spatial_zones],
+                granularity=d.spatial_granularity,
+                bbox=[d.minx, d.miny, d.maxx, d.maxy] if d.minx is not None else None,
+                geometry=json.loads(d.spatial_geometry)
+                if with_geometry and d.spatial_geometry else None,
+            ) if has_space else None,
+            table_schema=(TableSchemaRef(name=d.schema_name, version=d.schema_version)
+                          if d.schema_name else None),
+            contact_point=(ContactPoint(name=d.contact_name, email=d.contact_email)
+                           if d.contact_name or d.contact_email else None),
+            state=d.state, created=d.created, modified=d.modified,
+            provenance=Provenance(harvest_source=d.harvest_source, remote_id=d.remote_id,
+                                  remote_url=d.remote_url, remote_modified=d.remote_modified)
+            if d.harvest_source else None,
+            resources=[resources.to_out(r, d, actor) for r in files.get(d.id, [])],
+        ))
+    return out

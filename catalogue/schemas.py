@@ -1,0 +1,308 @@
+"""What the API and the CLI accept and return (Pydantic), apart from the database tables."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from stdnum.fr import siren as stdnum_siren
+
+from catalogue.vocabularies import (
+    FREQUENCIES,
+    THEMES,
+    AccessType,
+    DatasetState,
+    Granularity,
+    MemberRole,
+    OrganizationKind,
+    PersonalData,
+    ResourceType,
+)
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=100)]
+
+
+def _siren(value: str | None) -> str | None:
+    if value is None:
+        return None
+    compact = stdnum_siren.compact(value)
+    if not stdnum_siren.is_valid(compact):
+        raise ValueError("SIREN invalide (9 chiffres et clé de Luhn)")
+    return compact
+
+
+def _themes(values: list[str]) -> list[str]:
+    unknown = [v for v in values if v not in THEMES]
+    if unknown:
+        raise ValueError(f"thèmes inconnus {unknown} ; valeurs possibles : {sorted(THEMES)}")
+    return list(dict.fromkeys(values))
+
+
+def _frequency(value: str | None) -> str | None:
+    if value is not None and value not in FREQUENCIES:
+        raise ValueError(f"fréquence inconnue ; valeurs possibles : {list(FREQUENCIES)}")
+    return value
+
+
+def _email(value: str | None) -> str | None:
+    if value is not None and ("@" not in value or value.startswith("@") or " " in value):
+        raise ValueError("adresse électronique invalide")
+    return value
+
+
+def _keywords(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+
+Siren = Annotated[str | None, AfterValidator(_siren)]
+Themes = Annotated[list[str], AfterValidator(_themes)]
+Frequency = Annotated[str | None, AfterValidator(_frequency)]
+Email = Annotated[str | None, AfterValidator(_email)]
+Keywords = Annotated[list[Annotated[str, Field(max_length=200)]], AfterValidator(_keywords)]
+Title = Annotated[str, Field(min_length=1, max_length=500)]
+GeoJSON = dict[str, Any]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- organizations ------------------------------------------------------------------------
+
+class OrganizationCreate(Input):
+    slug: Slug | None = None
+    name: Title
+    kind: OrganizationKind
+    siren: Siren = None
+    insee_code: str | None = Field(default=None, max_length=5)
+    commune_codes: list[str] = Field(default_factory=list, max_length=2000)
+    geometry: GeoJSON | None = None
+    website: str | None = None
+    contact_email: Email = None
+
+
+class OrganizationUpdate(Input):
+    name: Title | None = None
+    kind: OrganizationKind | None = None
+    siren: Siren = None
+    insee_code: str | None = Field(default=None, max_length=5)
+    commune_codes: list[str] | None = Field(default=None, max_length=2000)
+    geometry: GeoJSON | None = None
+    website: str | None = None
+    contact_email: Email = None
+
+
+class OrganizationRef(BaseModel):
+    slug: str
+    name: str
+
+
+class OrganizationOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    kind: OrganizationKind
+    siren: str | None
+    insee_code: str | None
+    commune_codes: list[str]
+    bbox: list[float] | None
+    geometry: GeoJSON | None = Field(None, description="Only on a single organization.")
+    website: str | None
+    contact_email: str | None
+    created: datetime
+    modified: datetime
+
+
+# --- committees ---------------------------------------------------------------------------
+
+class MemberIn(Input):
+    organization: str
+    role: MemberRole = MemberRole.member
+
+
+class CommitteeCreate(Input):
+    slug: Slug | None = None
+    name: Title
+    description: str = ""
+    members: list[MemberIn] = Field(default_factory=list)
+
+
+class CommitteeUpdate(Input):
+    name: Title | None = None
+    description: str | None = None
+    members: list[MemberIn] | None = Field(None, description="Replaces the whole membership.")
+
+
+class MemberOut(BaseModel):
+    organization: str
+    name: str
+    kind: OrganizationKind
+    role: MemberRole
+
+
+class CommitteeOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    description: str
+    members: list[MemberOut]
+    bbox: list[float] | None
+    geometry: GeoJSON | None = Field(None, description="Only on a single committee.")
+    created: datetime
+    modified: datetime
+
+
+# --- datasets -----------------------------------------------------------------------------
+
+class TemporalCoverage(Input):
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.start and self.end and self.start > self.end:
+            raise ValueError("le début de la couverture temporelle suit sa fin")
+        return self
+
+
+class SpatialIn(Input):
+    insee_codes: list[str] = Field(
+        default_factory=list, max_length=5000,
+        description="INSEE codes (54395, 54) or zone ids (fr:region:44) of covered areas.")
+    geometry: GeoJSON | None = Field(None, description="A drawn area, when no code fits.")
+    granularity: Granularity | None = None
+
+
+class SpatialOut(BaseModel):
+    zones: list[str]
+    insee_codes: list[str]
+    granularity: Granularity | None
+    bbox: list[float] | None
+    geometry: GeoJSON | None = Field(None, description="Only on a single dataset.")
+
+
+class TableSchemaRef(Input):
+    name: str = Field(min_length=1, description="schema.data.gouv.fr name, e.g. scdl/subventions")
+    version: str | None = None
+
+
+class ContactPoint(Input):
+    name: str | None = None
+    email: Email = None
+
+
+class DatasetFields(Input):
+    description: str | None = None
+    licence: str | None = None
+    keywords: Keywords | None = None
+    themes: Themes | None = None
+    access_type: AccessType | None = None
+    contains_personal_data: PersonalData | None = None
+    frequency: Frequency = None
+    temporal: TemporalCoverage | None = None
+    spatial: SpatialIn | None = None
+    table_schema: TableSchemaRef | None = None
+    contact_point: ContactPoint | None = None
+
+
+class DatasetCreate(DatasetFields):
+    slug: Slug | None = None
+    title: Title
+    publisher: str = Field(description="Slug of the publishing organization.")
+    state: DatasetState = DatasetState.draft
+
+
+class DatasetUpdate(DatasetFields):
+    title: Title | None = None
+    state: DatasetState | None = None
+
+
+class LicenceOut(BaseModel):
+    id: str
+    title: str
+    url: str | None
+
+
+class Provenance(BaseModel):
+    harvest_source: str | None
+    remote_id: str | None
+    remote_url: str | None
+    remote_modified: datetime | None
+
+
+class ResourceOut(BaseModel):
+    id: int
+    dataset: str
+    title: str
+    description: str
+    url: str | None = Field(description="Where to get the file: the download endpoint for "
+                                        "uploaded files, the remote URL otherwise.")
+    uploaded: bool
+    format: str | None
+    media_type: str | None
+    size: int | None
+    sha256: str | None
+    type: ResourceType
+    last_modified: datetime
+    created: datetime
+
+
+class DatasetOut(BaseModel):
+    id: int
+    slug: str
+    title: str
+    description: str
+    publisher: OrganizationRef
+    licence: LicenceOut
+    keywords: list[str]
+    themes: list[str]
+    access_type: AccessType
+    contains_personal_data: PersonalData
+    frequency: str | None
+    temporal: TemporalCoverage | None
+    spatial: SpatialOut | None
+    table_schema: TableSchemaRef | None
+    contact_point: ContactPoint | None
+    state: DatasetState
+    created: datetime
+    modified: datetime
+    provenance: Provenance | None
+    resources: list[ResourceOut]
+
+
+class FacetValueOut(BaseModel):
+    value: str
+    label: str
+    count: int
+
+
+class SearchOut(BaseModel):
+    total: int
+    datasets: list[DatasetOut]
+    facets: dict[str, list[FacetValueOut]]
+    next_cursor: str | None
+    next: str | None = Field(None, description="URL of the next page, if any.")
+
+
+# --- resources ----------------------------------------------------------------------------
+
+class ResourceCreate(Input):
+    title: Title
+    description: str = ""
+    url: str = Field(min_length=1, description="Remote URL of the file or API.")
+    format: str | None = Field(None, max_length=32)
+    media_type: str | None = None
+    size: int | None = Field(None, ge=0)
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    type: ResourceType = ResourceType.main
+
+
+class ResourceUpdate(Input):
+    title: Title | None = None
+    description: str | None = None
+    url: str | None = None
+    format: str | None = Field(None, max_length=32)
+    media_type: str | None = None
+    type: ResourceType | None = None

@@ -1,0 +1,312 @@
+"""Dataset search: the derived index (full text and facets) and the query.
+
+Full text is native on each engine: PostgreSQL's ``french`` configuration over ``unaccent``
+(table ``dataset_search``), SQLite FTS5 over text folded and stemmed by ``catalogue.text``
+(table ``dataset_fts``). Facets, filters and spatial zones live in ``dataset_facet``.
+Both are rebuilt from the dataset by ``index_datasets``, in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import shapely
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from catalogue import territories
+from catalogue.db import is_postgres
+from catalogue.errors import Invalid, NotFound
+from catalogue.models import (
+    Committee,
+    CommitteeMember,
+    Dataset,
+    DatasetFacet,
+    Licence,
+    Organization,
+    Resource,
+)
+from catalogue.text import terms
+from catalogue.vocabularies import THEMES, DatasetState
+
+FACETS = ("publisher", "theme", "licence", "format", "access_type")
+# Zone value of a dataset whose coverage is a drawn geometry rather than known areas:
+# such datasets are matched geometrically.
+FREE_GEOMETRY = "~geometry"
+FACET_VALUES_SHOWN = 30
+MAX_LIMIT = 100
+
+_fts = sa.table("dataset_fts", sa.column("rowid"), sa.column("title"), sa.column("keywords"),
+                sa.column("publisher"), sa.column("description"))
+_pg = sa.table("dataset_search", sa.column("dataset_id"), sa.column("document"))
+_F = DatasetFacet.__table__
+_D = Dataset.__table__
+
+_PG_DOCUMENT = sa.text(
+    "INSERT INTO dataset_search (dataset_id, document) VALUES (:id, "
+    "setweight(to_tsvector('french', unaccent(:title)), 'A') || "
+    "setweight(to_tsvector('french', unaccent(:keywords)), 'B') || "
+    "setweight(to_tsvector('french', unaccent(:publisher)), 'C') || "
+    "setweight(to_tsvector('french', unaccent(:description)), 'D'))"
+)
+
+
+# --- the index ----------------------------------------------------------------------------
+
+def _chunks(items: list, size: int = 2000):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def index_datasets(session: Session, datasets: list[Dataset]) -> None:
+    """Rebuild the search rows of these datasets (deleted ones are dropped from the index)."""
+    session.flush()
+    postgres = is_postgres(session)
+    for chunk in _chunks(datasets):
+        ids = [d.id for d in chunk]
+        session.execute(sa.delete(_F).where(_F.c.dataset_id.in_(ids)))
+        if postgres:
+            session.execute(sa.delete(_pg).where(_pg.c.dataset_id.in_(ids)))
+        else:
+            session.execute(sa.delete(_fts).where(_fts.c.rowid.in_(ids)))
+        live = [d for d in chunk if d.state != DatasetState.deleted]
+        if not live:
+            continue
+        publishers = {o.id: o for o in session.exec(select(Organization).where(
+            Organization.id.in_({d.publisher_id for d in live})))}
+        formats: dict[int, set[str]] = {}
+        for dataset_id, fmt in session.exec(select(Resource.dataset_id, Resource.format).where(
+                Resource.dataset_id.in_(ids), Resource.format.is_not(None))):
+            formats.setdefault(dataset_id, set()).add(fmt.upper())
+        facets, texts = [], []
+        for d in live:
+            publisher = publishers[d.publisher_id]
+            values = {
+                ("publisher", publisher.slug), ("licence", d.licence_id),
+                ("access_type", str(d.access_type)),
+                *(("theme", t) for t in d.themes),
+                *(("keyword", k.lower()[:200]) for k in d.keywords),
+                *(("format", f) for f in formats.get(d.id, ())),
+                *(("zone", z) for z in d.spatial_zones),
+            }
+            if d.spatial_geometry and not d.spatial_zones:
+                values.add(("zone", FREE_GEOMETRY))
+            facets += [{"dataset_id": d.id, "facet": f, "value": v} for f, v in values]
+            text = {"title": d.title, "keywords": " ".join(d.keywords),
+                    "publisher": publisher.name, "description": d.description or ""}
+            if postgres:
+                texts.append({"id": d.id, **text})
+            else:
+                texts.append({"rowid": d.id, **{k: " ".join(terms(v)) for k, v in text.items()}})
+        session.execute(sa.insert(_F), facets)
+        session.execute(_PG_DOCUMENT if postgres else sa.insert(_fts), texts)
+
+
+def reindex_all(session: Session, batch: int = 2000) -> int:
+    """Rebuild the whole index (after a bulk load); returns the number of datasets read."""
+    count, last = 0, 0
+    while True:
+        chunk = session.exec(select(Dataset).where(Dataset.id > last)
+                             .order_by(Dataset.id).limit(batch)).all()
+        if not chunk:
+            return count
+        index_datasets(session, list(chunk))
+        count, last = count + len(chunk), chunk[-1].id
+
+
+# --- the query ----------------------------------------------------------------------------
+
+SORTS = {
+    # name: (column, descending)
+    "relevance": ("score", False),
+    "modified": ("modified", False),
+    "-modified": ("modified", True),
+    "created": ("created", False),
+    "-created": ("created", True),
+    "title": ("title", False),
+    "-title": ("title", True),
+}
+
+
+@dataclass
+class SearchQuery:
+    q: str | None = None
+    publisher: list[str] = field(default_factory=list)
+    committee: list[str] = field(default_factory=list)
+    theme: list[str] = field(default_factory=list)
+    keyword: list[str] = field(default_factory=list)
+    licence: list[str] = field(default_factory=list)
+    format: list[str] = field(default_factory=list)
+    access_type: list[str] = field(default_factory=list)
+    territory: str | None = None
+    bbox: str | None = None
+    sort: str | None = None
+    cursor: str | None = None
+    limit: int = 20
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class SearchPage:
+    datasets: list[Dataset]
+    total: int
+    facets: dict[str, list[FacetValue]]
+    next_cursor: str | None
+
+
+def _has_facet(name: str, values: list[str]):
+    return _D.c.id.in_(select(_F.c.dataset_id).where(_F.c.facet == name, _F.c.value.in_(values)))
+
+
+def _parse_bbox(text: str) -> shapely.Geometry:
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise Invalid("bbox attend quatre nombres : minx,miny,maxx,maxy (WGS84).",
+                      field="bbox") from None
+    if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
+        raise Invalid("bbox doit vérifier minx < maxx et miny < maxy, en WGS84.", field="bbox")
+    return shapely.box(minx, miny, maxx, maxy)
+
+
+def _spatial_filter(session: Session, zones: list[str] | tuple[str, ...],
+                    geometry: shapely.Geometry):
+    """Datasets covering one of ``zones``, or whose drawn geometry meets ``geometry``."""
+    minx, miny, maxx, maxy = geometry.bounds
+    free = session.execute(
+        select(_D.c.id, _D.c.spatial_geometry)
+        .where(_has_facet("zone", [FREE_GEOMETRY]), _D.c.minx <= maxx, _D.c.maxx >= minx,
+               _D.c.miny <= maxy, _D.c.maxy >= miny)
+    ).all()
+    free_ids = [i for i, g in free if shapely.intersects(shapely.from_geojson(g), geometry)]
+    return sa.or_(_has_facet("zone", list(zones)), _D.c.id.in_(free_ids))
+
+
+def _conditions(session: Session, query: SearchQuery) -> list:
+    conditions = [_D.c.state == DatasetState.published]
+    for name in ("publisher", "theme", "licence", "access_type"):
+        if values := getattr(query, name):
+            conditions.append(_has_facet(name, values))
+    if query.keyword:
+        conditions.append(_has_facet("keyword", [k.lower() for k in query.keyword]))
+    if query.format:
+        conditions.append(_has_facet("format", [f.upper() for f in query.format]))
+    if query.committee:
+        members = (select(CommitteeMember.organization_id)
+                   .join(Committee, Committee.id == CommitteeMember.committee_id)
+                   .where(Committee.slug.in_(query.committee)))
+        conditions.append(_D.c.publisher_id.in_(members))
+    if query.territory:
+        try:
+            territory = territories.get(session, query.territory)
+        except NotFound as error:
+            raise Invalid(error.detail, field="territory") from None
+        conditions.append(_spatial_filter(
+            session, territories.matching_zones(session, territory.id),
+            shapely.from_geojson(territory.geometry)))
+    if query.bbox:
+        box = _parse_bbox(query.bbox)
+        conditions.append(_spatial_filter(session, territories.intersecting(session, box), box))
+    return conditions
+
+
+def _text_match(session: Session, q: str | None):
+    """(subquery of matching ids with a score where lower is better) or None."""
+    if not q or not (words := terms(q)):
+        return None
+    if is_postgres(session):
+        tsquery = sa.func.plainto_tsquery("french", sa.func.unaccent(q))
+        score = sa.cast(-sa.func.ts_rank_cd(_pg.c.document, tsquery), sa.Float)
+        return (select(_pg.c.dataset_id.label("id"), score.label("score"))
+                .where(_pg.c.document.op("@@")(tsquery)).subquery("match"))
+    fts = sa.literal_column("dataset_fts")
+    expression = " ".join(f'"{w}"' for w in words)
+    score = sa.func.bm25(fts, 10.0, 5.0, 2.0, 1.0)
+    return (select(_fts.c.rowid.label("id"), score.label("score"))
+            .where(fts.op("MATCH")(expression)).subquery("match"))
+
+
+def _encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> list:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(values, list) and len(values) == 3 and values[0] == sort
+                and isinstance(values[2], int)):
+            raise ValueError
+    except ValueError:
+        raise Invalid("Curseur de pagination invalide.", field="cursor") from None
+    if SORTS[sort][0] in ("modified", "created"):
+        values[1] = datetime.fromisoformat(values[1])
+    return values
+
+
+def search(session: Session, query: SearchQuery) -> SearchPage:
+    limit = max(1, min(query.limit, MAX_LIMIT))
+    conditions = _conditions(session, query)
+    match = _text_match(session, query.q)
+    sort = query.sort or ("relevance" if match is not None else "-modified")
+    if sort not in SORTS:
+        raise Invalid(f"Tri inconnu : « {sort} » ; valeurs possibles : {', '.join(SORTS)}.",
+                      field="sort")
+    if sort == "relevance" and match is None:
+        sort = "-modified"
+    key_name, descending = SORTS[sort]
+    key = match.c.score if key_name == "score" else _D.c[key_name]
+
+    matching = select(_D.c.id).where(*conditions)
+    if match is not None:
+        matching = matching.join(match, match.c.id == _D.c.id)
+    total = session.execute(select(sa.func.count()).select_from(matching.subquery())).scalar_one()
+
+    page = select(Dataset, key.label("sort_key")).where(*conditions)
+    if match is not None:
+        page = page.join(match, match.c.id == Dataset.id)
+    if query.cursor:
+        _, last_key, last_id = _decode_cursor(query.cursor, sort)
+        after = sa.tuple_(key, Dataset.id)
+        page = page.where(after < (last_key, last_id) if descending
+                          else after > (last_key, last_id))
+    order = (key.desc(), Dataset.id.desc()) if descending else (key.asc(), Dataset.id.asc())
+    rows = session.execute(page.order_by(*order).limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last, last_key = rows[-1]
+        if isinstance(last_key, datetime):
+            last_key = last_key.isoformat()
+        next_cursor = _encode_cursor([sort, last_key, last.id])
+    return SearchPage([d for d, _ in rows], total, _facets(session, matching), next_cursor)
+
+
+def _facets(session: Session, matching) -> dict[str, list[FacetValue]]:
+    counts = session.execute(
+        select(_F.c.facet, _F.c.value, sa.func.count())
+        .where(_F.c.dataset_id.in_(matching), _F.c.facet.in_(FACETS))
+        .group_by(_F.c.facet, _F.c.value)
+    ).all()
+    by_facet: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    for name, value, count in counts:
+        by_facet[name].append((value, count))
+    for name in FACETS:
+        by_facet[name] = sorted(by_facet[name], key=lambda vc: (-vc[1], vc[0]))[
+            :FACET_VALUES_SHOWN]
+    labels = {
+        "publisher": dict(session.exec(select(Organization.slug, Organization.name).where(
+            Organization.slug.in_([v for v, _ in by_facet["publisher"]]))).all()),
+        "licence": dict(session.exec(select(Licence.id, Licence.title)).all()),
+        "theme": THEMES,
+    }
+    return {name: [FacetValue(v, labels.get(name, {}).get(v, v), c) for v, c in values]
+            for name, values in by_facet.items()}

@@ -1,0 +1,2 @@
+"""Scanning files and scoring datasets (structure, schema conformance, metadata,
+AI-training fitness, GDPR minimisation). Depends on `catalogue`."""

@@ -1,0 +1,2 @@
+"""Access requests, clauses, agreements, policy evaluation, grants and the access log.
+Depends on `catalogue`."""

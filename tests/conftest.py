@@ -1,0 +1,159 @@
+"""Test fixtures: a real database of its own per run (a fresh SQLite file, or a fresh
+PostgreSQL database when CTD_TEST_DATABASE_URL names a server), and a live server on a free
+loopback port."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _fresh_database(server_url: str) -> tuple[str, callable]:
+    """Create a database of our own on a PostgreSQL server; return its URL and a dropper."""
+    name = f"ctd_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(server_url).set(database=name).render_as_string(
+        hide_password=False)
+
+    def drop() -> None:
+        from catalogue import db
+
+        db.get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("ctd-data")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database(data_dir) -> str:
+    """Point ctd at an isolated database and data directory for the whole run."""
+    server = os.environ.get("CTD_TEST_DATABASE_URL")
+    if server:
+        url, drop = _fresh_database(server)
+    else:
+        url, drop = f"sqlite:///{data_dir / 'test.sqlite'}", lambda: None
+    os.environ["CTD_DATABASE_URL"] = url
+    os.environ["CTD_DATA_DIR"] = str(data_dir)
+    os.environ["CTD_MAX_UPLOAD_BYTES"] = str(256 * 1024)
+    from catalogue import db
+
+    db.upgrade()
+    yield url
+    drop()
+
+
+KEPT_TABLES = {"licence", "territory", "alembic_version"}
+
+
+@pytest.fixture(autouse=True)
+def clean_database(database):
+    """Every test starts from the reference data only."""
+    yield
+    from sqlmodel import SQLModel
+
+    from catalogue import db
+
+    engine = db.get_engine(database)
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(sa.text("DELETE FROM dataset_fts"))
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            if table.name not in KEPT_TABLES:
+                connection.execute(table.delete())
+        connection.execute(sa.text("DELETE FROM territory WHERE level = 'epci'"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(database) -> str:
+    """The real application served by uvicorn on a free loopback port."""
+    from catalogue.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def client(live_server):
+    with httpx.Client(base_url=live_server, timeout=30) as c:
+        yield c
+
+
+class World:
+    """Two communes of a committee, a vendor, and a user with a token for each role."""
+
+    def __init__(self):
+        from catalogue import auth, committees, db, organizations
+        from catalogue.schemas import CommitteeCreate, MemberIn, OrganizationCreate
+        from catalogue.vocabularies import Role
+
+        with db.session_scope() as session:
+            operator = auth.OPERATOR
+            for name, kind, siren, code in [
+                ("Ville de Nancy", "commune", "215403957", "54395"),
+                ("Ville d'Épinal", "commune", "218801603", "88160"),
+                ("Données Conseil SAS", "company", None, None),
+            ]:
+                organizations.create(session, operator, OrganizationCreate(
+                    name=name, kind=kind, siren=siren, insee_code=code))
+            committees.create(session, operator, CommitteeCreate(
+                name="Comité de test", slug="comite-test",
+                members=[MemberIn(organization="ville-de-nancy"),
+                         MemberIn(organization="ville-d-epinal")]))
+            self.tokens = {}
+            for user, role, org, committee in [
+                ("admin", Role.admin, None, None),
+                ("coordinator", Role.committee_coordinator, None, "comite-test"),
+                ("publisher", Role.publisher, "ville-de-nancy", None),
+                ("other_publisher", Role.publisher, "ville-d-epinal", None),
+                ("vendor", Role.vendor, "donnees-conseil-sas", None),
+            ]:
+                account = auth.grant_role(session, user, role, organization=org,
+                                          committee=committee)
+                self.tokens[user] = auth.create_token(session, account)
+
+    def headers(self, who: str) -> dict[str, str]:
+        if who == "anonymous":
+            return {}
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
