@@ -29,7 +29,7 @@ from catalogue.models import (
     Organization,
     Resource,
 )
-from catalogue.text import terms
+from catalogue.text import terms, words
 from catalogue.vocabularies import THEMES, DatasetState
 
 FACETS = ("publisher", "theme", "licence", "format", "access_type")
@@ -221,15 +221,16 @@ def _conditions(session: Session, query: SearchQuery) -> list:
 
 def _text_match(session: Session, q: str | None):
     """(subquery of matching ids with a score where lower is better) or None."""
-    if not q or not (words := terms(q)):
+    if not q or not (found := words(q)):
         return None
     if is_postgres(session):
-        tsquery = sa.func.plainto_tsquery("french", sa.func.unaccent(q))
+        # Our stop-word list is applied first: PostgreSQL's keeps some (« les »).
+        tsquery = sa.func.plainto_tsquery("french", " ".join(found))
         score = sa.cast(-sa.func.ts_rank_cd(_pg.c.document, tsquery), sa.Float)
         return (select(_pg.c.dataset_id.label("id"), score.label("score"))
                 .where(_pg.c.document.op("@@")(tsquery)).subquery("match"))
     fts = sa.literal_column("dataset_fts")
-    expression = " ".join(f'"{w}"' for w in words)
+    expression = " ".join(f'"{t}"' for t in terms(q))
     score = sa.func.bm25(fts, 10.0, 5.0, 2.0, 1.0)
     return (select(_fts.c.rowid.label("id"), score.label("score"))
             .where(fts.op("MATCH")(expression)).subquery("match"))

@@ -42,10 +42,15 @@ def _stemmer():
     return stemmer
 
 
+def words(text: str) -> list[str]:
+    """The folded words of a French text, stop words removed."""
+    return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+
+
 def terms(text: str) -> list[str]:
     """The stemmed, folded words of a French text, stop words removed."""
-    words = [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
-    return _stemmer().stemWords(words) if words else []
+    found = words(text)
+    return _stemmer().stemWords(found) if found else []
 
 
 def slugify(text: str, max_length: int = 100) -> str:

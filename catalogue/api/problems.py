@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from catalogue.errors import CatalogueError, TooLarge
+from catalogue.errors import CatalogueError
 
 log = logging.getLogger("ctd")
 PROBLEM = "application/problem+json"
@@ -80,30 +80,33 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        message = f"Le corps de la requête dépasse {self.limit} octets."
-        too_large = problem(413, message, scope.get("path"))
+        too_large = problem(413, f"Le corps de la requête dépasse {self.limit} octets.",
+                            scope.get("path"))
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
             await too_large(scope, receive, send)
             return
-        received, started = 0, False
+        received, started, refused = 0, False, False
 
         async def counting_receive():
-            nonlocal received
+            # Past the limit, answer 413 at once and tell the app the client has gone.
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise TooLarge(message)
+                if received > self.limit and not started:
+                    refused = True
+                    await too_large(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message):
+        async def guarded_send(message):
             nonlocal started
+            if refused:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except TooLarge:
-            if not started:
-                await too_large(scope, receive, send)
+        await self.app(scope, counting_receive, guarded_send)
