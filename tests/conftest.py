@@ -80,7 +80,7 @@ def clean_database(database):
         for table in reversed(SQLModel.metadata.sorted_tables):
             if table.name not in KEPT_TABLES:
                 connection.execute(table.delete())
-        connection.execute(sa.text("DELETE FROM territory WHERE level = 'epci'"))
+        connection.execute(sa.text("DELETE FROM territory WHERE level IN ('epci', 'other')"))
 
 
 def _free_port() -> int:
