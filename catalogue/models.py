@@ -70,6 +70,8 @@ class Territory(Bbox, table=True):
     code: str = Field(max_length=32, index=True)
     name: str
     geometry: str = Field(sa_type=sa.Text)
+    # When the row was last written: with the row count, what spatial caches are keyed by.
+    updated: datetime = _timestamp()
 
 
 class Organization(Bbox, table=True):

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from catalogue.errors import Invalid, NotFound
-from catalogue.models import Territory
+from catalogue.models import Territory, utcnow
 from catalogue.vocabularies import TerritoryLevel
 
 REFERENCE_DIR = Path(__file__).parent / "data" / "territories"
@@ -143,6 +143,8 @@ def _rows_from_features(features: list[dict], level: TerritoryLevel | None) -> l
 
 
 def _upsert(session: Session, rows: list[dict]) -> int:
+    now = utcnow()
+    rows = [{**row, "updated": now} for row in rows]
     existing = set(session.exec(select(Territory.id).where(
         Territory.id.in_([r["id"] for r in rows]))).all()) if rows else set()
     new = [r for r in rows if r["id"] not in existing]
@@ -197,7 +199,7 @@ class _Index:
 
 
 @lru_cache(maxsize=4)
-def _index(url: str, count: int) -> _Index:
+def _index(url: str, version: str) -> _Index:
     from catalogue.db import get_engine
 
     with Session(get_engine(url)) as session:
@@ -224,10 +226,13 @@ def intersecting(session: Session, geometry: shapely.Geometry) -> list[str]:
     return sorted(index.ids[found[inside]].tolist() + index.ids[partial[keep]].tolist())
 
 
-def _database(session: Session) -> tuple[str, int]:
-    """What the caches are keyed by: the database and its number of areas."""
-    count = session.exec(select(sa.func.count()).select_from(Territory)).one()
-    return session.get_bind().engine.url.render_as_string(hide_password=False), count
+def _database(session: Session) -> tuple[str, str]:
+    """What the spatial caches are keyed by: the database, its number of areas and the time
+    of the last write (an insert or update moves the time, a deletion the count)."""
+    count, updated = session.exec(
+        select(sa.func.count(), sa.func.max(Territory.updated))).one()
+    return session.get_bind().engine.url.render_as_string(hide_password=False), \
+        f"{count}@{updated}"
 
 
 def _current_index(session: Session) -> _Index:
@@ -235,7 +240,7 @@ def _current_index(session: Session) -> _Index:
 
 
 @lru_cache(maxsize=4096)
-def _zone_matches(url: str, count: int, zone: str) -> tuple[str, ...]:
+def _zone_matches(url: str, version: str, zone: str) -> tuple[str, ...]:
     from catalogue.db import get_engine
 
     with Session(get_engine(url)) as session:
