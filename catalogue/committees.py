@@ -19,8 +19,7 @@ from catalogue.vocabularies import TERRITORIAL_KINDS, MemberRole
 
 
 def find(session: Session, ref: str) -> Committee:
-    condition = Committee.id == int(ref) if ref.isdigit() else Committee.slug == ref
-    committee = session.exec(select(Committee).where(condition)).first()
+    committee = session.exec(select(Committee).where(slugs.matches(Committee, ref))).first()
     if committee is None:
         raise NotFound(f"Comité inconnu : « {ref} ».")
     return committee

@@ -46,8 +46,7 @@ def can_read_files(actor: Actor, dataset: Dataset) -> bool:
 
 def find(session: Session, actor: Actor, ref: str) -> Dataset:
     """By slug or numeric id; what the actor may not see does not exist for them."""
-    condition = Dataset.id == int(ref) if ref.isdigit() else Dataset.slug == ref
-    dataset = session.exec(select(Dataset).where(condition)).first()
+    dataset = session.exec(select(Dataset).where(slugs.matches(Dataset, ref))).first()
     if dataset is None or not can_see(actor, dataset):
         raise NotFound(f"Jeu de données inconnu : « {ref} ».")
     return dataset

@@ -17,8 +17,7 @@ from catalogue.vocabularies import INSEE_KINDS, OrganizationKind, TerritoryLevel
 
 def find(session: Session, ref: str) -> Organization:
     """By slug, or by numeric id."""
-    condition = Organization.id == int(ref) if ref.isdigit() else Organization.slug == ref
-    org = session.exec(select(Organization).where(condition)).first()
+    org = session.exec(select(Organization).where(slugs.matches(Organization, ref))).first()
     if org is None:
         raise NotFound(f"Organisation inconnue : « {ref} ».")
     return org

@@ -12,7 +12,7 @@ from catalogue.auth import Actor
 from catalogue.config import load_settings
 from catalogue.errors import Forbidden, Invalid, NotFound, Unauthorized
 from catalogue.models import Dataset, Resource, utcnow
-from catalogue.schemas import ResourceCreate, ResourceOut, ResourceUpdate
+from catalogue.schemas import ResourceCreate, ResourceOut, ResourceUpdate, has_nul
 from catalogue.vocabularies import ResourceType
 
 DOWNLOAD_PATH = "/api/v1/resources/{id}/download"
@@ -65,6 +65,8 @@ def create_upload(session: Session, actor: Actor, dataset: Dataset, stream: Bina
     _require_publisher(actor, dataset)
     if not filename:
         raise Invalid("Le fichier envoyé n'a pas de nom.", field="file")
+    if has_nul([filename, title, description, media_type]):
+        raise Invalid("Le caractère NUL n'est pas accepté.")
     settings = load_settings()
     staged = files.receive(stream, settings.files_dir, settings.max_upload_bytes)
     try:

@@ -21,7 +21,16 @@ from catalogue.vocabularies import (
 )
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=100)]
+
+
+def _not_all_digits(value: str) -> str:
+    if value.isdigit():
+        raise ValueError("un identifiant ne peut pas être fait que de chiffres")
+    return value
+
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=100),
+                 AfterValidator(_not_all_digits)]
 
 
 def _siren(value: str | None) -> str | None:
@@ -65,8 +74,26 @@ Title = Annotated[str, Field(min_length=1, max_length=500)]
 GeoJSON = dict[str, Any]
 
 
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character hides anywhere in a value (no database keeps it the same)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if has_nul(data):
+            raise ValueError("le caractère NUL (\\x00) n'est pas accepté")
+        return data
 
 
 # --- organizations ------------------------------------------------------------------------

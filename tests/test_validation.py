@@ -161,3 +161,32 @@ def test_bad_token_is_401(client):
         response = client.get("/api/v1/datasets", headers={"Authorization": header})
         assert_problem(response, 401)
         assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/resources/99999999999999999999", "/api/v1/resources/0",
+    "/api/v1/resources/abc", "/api/v1/datasets/99999999999999999999",
+    "/api/v1/organizations/99999999999999999999", "/api/v1/committees/4294967296",
+])
+def test_out_of_range_ids_are_4xx(client, path):
+    response = client.get(path)
+    assert_problem(response, response.status_code)
+    assert response.status_code in (404, 422)
+
+
+def test_nul_characters_are_refused_and_change_nothing(client, admin):
+    before = table_counts()
+    response = client.post("/api/v1/datasets", headers=admin,
+                           json=dataset_body(title="Budget\u0000primitif"))
+    assert_problem(response, response.status_code)
+    assert response.status_code in (400, 422)
+    response = client.get("/api/v1/datasets", params={"territory": "54\u0000395"})
+    assert 400 <= response.status_code < 500
+    assert table_counts() == before
+
+
+def test_all_digit_slugs_are_refused(client, admin):
+    assert_problem(client.post("/api/v1/datasets", headers=admin,
+                               json=dataset_body(slug="2025")), 422)
+    created = client.post("/api/v1/datasets", headers=admin, json=dataset_body(title="2025"))
+    assert created.json()["slug"] == "n-2025"

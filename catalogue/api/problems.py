@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -63,6 +63,12 @@ def install(app: FastAPI) -> None:
         # Two requests raced for the same unique value; the loser's transaction is rolled back.
         return problem(409, "Conflit avec une donnée existante (valeur déjà prise).",
                        request.url.path)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, error: DataError):
+        # A value the database cannot hold (a NUL character, a number out of range).
+        return problem(422, "Une valeur envoyée ne peut pas être enregistrée telle quelle "
+                            "(caractère NUL, nombre hors limites…).", request.url.path)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):
