@@ -112,6 +112,9 @@ class CommitteeMember(SQLModel, table=True):
 
 
 class Dataset(Bbox, table=True):
+    # Serves the default listing (published, newest first) straight from the index.
+    __table_args__ = (sa.Index("ix_dataset_state_modified", "state", "modified", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, unique=True)
     title: str

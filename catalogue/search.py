@@ -112,6 +112,8 @@ def reindex_all(session: Session, batch: int = 2000) -> int:
         chunk = session.exec(select(Dataset).where(Dataset.id > last)
                              .order_by(Dataset.id).limit(batch)).all()
         if not chunk:
+            # Fresh statistics, so planners size the facet and text subqueries right.
+            session.execute(sa.text("ANALYZE"))
             return count
         index_datasets(session, list(chunk))
         count, last = count + len(chunk), chunk[-1].id
@@ -188,7 +190,10 @@ def _spatial_filter(session: Session, zones: list[str] | tuple[str, ...],
                _D.c.miny <= maxy, _D.c.maxy >= miny)
     ).all()
     free_ids = [i for i, g in free if shapely.intersects(shapely.from_geojson(g), geometry)]
-    return sa.or_(_has_facet("zone", list(zones)), _D.c.id.in_(free_ids))
+    # One IN over the zone rows (no OR across tables), so engines use it as an id list.
+    return _D.c.id.in_(select(_F.c.dataset_id).where(_F.c.facet == "zone", sa.or_(
+        _F.c.value.in_(list(zones)),
+        sa.and_(_F.c.value == FREE_GEOMETRY, _F.c.dataset_id.in_(free_ids)))))
 
 
 def _conditions(session: Session, query: SearchQuery) -> list:
@@ -220,20 +225,23 @@ def _conditions(session: Session, query: SearchQuery) -> list:
 
 
 def _text_match(session: Session, q: str | None):
-    """(subquery of matching ids with a score where lower is better) or None."""
+    """(ids matching the text, subquery of (id, score) where lower is better), or None.
+    The ids alone serve counting and facets; the score only orders the page."""
     if not q or not (found := words(q)):
         return None
     if is_postgres(session):
         # Our stop-word list is applied first: PostgreSQL's keeps some (« les »).
         tsquery = sa.func.plainto_tsquery("french", " ".join(found))
+        matches = _pg.c.document.op("@@")(tsquery)
         score = sa.cast(-sa.func.ts_rank_cd(_pg.c.document, tsquery), sa.Float)
-        return (select(_pg.c.dataset_id.label("id"), score.label("score"))
-                .where(_pg.c.document.op("@@")(tsquery)).subquery("match"))
-    fts = sa.literal_column("dataset_fts")
-    expression = " ".join(f'"{t}"' for t in terms(q))
-    score = sa.func.bm25(fts, 10.0, 5.0, 2.0, 1.0)
-    return (select(_fts.c.rowid.label("id"), score.label("score"))
-            .where(fts.op("MATCH")(expression)).subquery("match"))
+        ids, scored = select(_pg.c.dataset_id), select(_pg.c.dataset_id.label("id"),
+                                                        score.label("score"))
+    else:
+        fts = sa.literal_column("dataset_fts")
+        matches = fts.op("MATCH")(" ".join(f'"{t}"' for t in terms(q)))
+        score = sa.func.bm25(fts, 10.0, 5.0, 2.0, 1.0)
+        ids, scored = select(_fts.c.rowid), select(_fts.c.rowid.label("id"), score.label("score"))
+    return ids.where(matches), scored.where(matches).subquery("match")
 
 
 def _encode_cursor(values: list) -> str:
@@ -256,47 +264,51 @@ def _decode_cursor(cursor: str, sort: str) -> list:
 def search(session: Session, query: SearchQuery) -> SearchPage:
     limit = max(1, min(query.limit, MAX_LIMIT))
     conditions = _conditions(session, query)
-    match = _text_match(session, query.q)
-    sort = query.sort or ("relevance" if match is not None else "-modified")
+    text = _text_match(session, query.q)
+    sort = query.sort or ("relevance" if text is not None else "-modified")
     if sort not in SORTS:
         raise Invalid(f"Tri inconnu : « {sort} » ; valeurs possibles : {', '.join(SORTS)}.",
                       field="sort")
-    if sort == "relevance" and match is None:
+    if sort == "relevance" and text is None:
         sort = "-modified"
     key_name, descending = SORTS[sort]
-    key = match.c.score if key_name == "score" else _D.c[key_name]
+    if text is not None:
+        conditions.append(_D.c.id.in_(text[0]))
+    key = text[1].c.score if key_name == "score" else _D.c[key_name]
 
-    matching = select(_D.c.id).where(*conditions)
-    if match is not None:
-        matching = matching.join(match, match.c.id == _D.c.id)
-    total = session.execute(select(sa.func.count()).select_from(matching.subquery())).scalar_one()
-
-    page = select(Dataset, key.label("sort_key")).where(*conditions)
-    if match is not None:
-        page = page.join(match, match.c.id == Dataset.id)
+    # The page is chosen on ids and sort keys alone; only its rows are then loaded.
+    page = select(_D.c.id, key.label("sort_key")).where(*conditions)
+    if key_name == "score":
+        page = page.join(text[1], text[1].c.id == _D.c.id)
     if query.cursor:
         _, last_key, last_id = _decode_cursor(query.cursor, sort)
-        after = sa.tuple_(key, Dataset.id)
+        after = sa.tuple_(key, _D.c.id)
         page = page.where(after < (last_key, last_id) if descending
                           else after > (last_key, last_id))
-    order = (key.desc(), Dataset.id.desc()) if descending else (key.asc(), Dataset.id.asc())
+    order = (key.desc(), _D.c.id.desc()) if descending else (key.asc(), _D.c.id.asc())
     rows = session.execute(page.order_by(*order).limit(limit + 1)).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last, last_key = rows[-1]
+        last_id, last_key = rows[-1]
         if isinstance(last_key, datetime):
             last_key = last_key.isoformat()
-        next_cursor = _encode_cursor([sort, last_key, last.id])
-    return SearchPage([d for d, _ in rows], total, _facets(session, matching), next_cursor)
+        next_cursor = _encode_cursor([sort, last_key, last_id])
+    loaded = {d.id: d for d in session.exec(
+        select(Dataset).where(Dataset.id.in_([i for i, _ in rows])))}
+    total, facets = _facets(session, select(_D.c.id).where(*conditions))
+    return SearchPage([loaded[i] for i, _ in rows], total, facets, next_cursor)
 
 
-def _facets(session: Session, matching) -> dict[str, list[FacetValue]]:
+def _facets(session: Session, matching) -> tuple[int, dict[str, list[FacetValue]]]:
+    """(number of matching datasets, facet counts) in one pass: every indexed dataset has
+    exactly one access_type row, so their counts add up to the total."""
     counts = session.execute(
         select(_F.c.facet, _F.c.value, sa.func.count())
         .where(_F.c.dataset_id.in_(matching), _F.c.facet.in_(FACETS))
         .group_by(_F.c.facet, _F.c.value)
     ).all()
+    total = sum(count for name, _, count in counts if name == "access_type")
     by_facet: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
     for name, value, count in counts:
         by_facet[name].append((value, count))
@@ -309,5 +321,5 @@ def _facets(session: Session, matching) -> dict[str, list[FacetValue]]:
         "licence": dict(session.exec(select(Licence.id, Licence.title)).all()),
         "theme": THEMES,
     }
-    return {name: [FacetValue(v, labels.get(name, {}).get(v, v), c) for v, c in values]
-            for name, values in by_facet.items()}
+    return total, {name: [FacetValue(v, labels.get(name, {}).get(v, v), c) for v, c in values]
+                   for name, values in by_facet.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from functools import lru_cache
 
 import snowballstemmer
 
@@ -47,10 +48,15 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
 
 
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball French stem of a folded word (cached: a catalogue has few distinct words)."""
+    return _stemmer().stemWord(word)
+
+
 def terms(text: str) -> list[str]:
     """The stemmed, folded words of a French text, stop words removed."""
-    found = words(text)
-    return _stemmer().stemWords(found) if found else []
+    return [stem(w) for w in words(text)]
 
 
 def slugify(text: str, max_length: int = 100) -> str:
