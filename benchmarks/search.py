@@ -23,7 +23,6 @@ import math
 import os
 import random
 import re
-import secrets
 import socket
 import subprocess
 import sys
@@ -862,27 +861,6 @@ def explain(engine, statement: str, parameters: Any) -> list[str]:
 # --- one engine ---------------------------------------------------------------------------
 
 
-def fresh_postgres(server_url: str) -> tuple[str, Callable[[], None]]:
-    """A database of our own on the server, and its dropper (as in tests/conftest.py)."""
-    import sqlalchemy as sa
-
-    name = f"ctd_bench_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(server_url).set(database=name).render_as_string(
-        hide_password=False)
-
-    def drop() -> None:
-        if "catalogue.db" in sys.modules:
-            sys.modules["catalogue.db"].get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -894,7 +872,9 @@ def run_engine(engine_name: str, args: argparse.Namespace) -> dict[str, Any]:
         if engine_name == "sqlite":
             url, drop = f"sqlite:///{tmp}/bench.sqlite", (lambda: None)
         else:
-            url, drop = fresh_postgres(args.pg_url)
+            from catalogue.db import scratch_database
+
+            url, drop = scratch_database(args.pg_url, "ctd_bench")
         # Before anything of catalogue is imported.
         os.environ["CTD_DATABASE_URL"] = url
         os.environ["CTD_DATA_DIR"] = tmp

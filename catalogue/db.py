@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -73,3 +74,22 @@ def upgrade(url: str | None = None) -> None:
 
     with session_scope(url) as session:
         territories.load_reference(session)
+
+
+def scratch_database(server_url: str, prefix: str) -> tuple[str, Callable[[], None]]:
+    """Create a PostgreSQL database of one's own on a server (for a test run or a benchmark);
+    return its URL and the function that drops it."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(server_url).set(database=name).render_as_string(
+        hide_password=False)
+
+    def drop() -> None:
+        get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop

@@ -5,7 +5,6 @@ loopback port."""
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import threading
 import time
@@ -19,26 +18,6 @@ import uvicorn
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
-def _fresh_database(server_url: str) -> tuple[str, callable]:
-    """Create a database of our own on a PostgreSQL server; return its URL and a dropper."""
-    name = f"ctd_test_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(server_url).set(database=name).render_as_string(
-        hide_password=False)
-
-    def drop() -> None:
-        from catalogue import db
-
-        db.get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("ctd-data")
@@ -48,15 +27,15 @@ def data_dir(tmp_path_factory) -> Path:
 def database(data_dir) -> str:
     """Point ctd at an isolated database and data directory for the whole run."""
     server = os.environ.get("CTD_TEST_DATABASE_URL")
+    from catalogue import db
+
     if server:
-        url, drop = _fresh_database(server)
+        url, drop = db.scratch_database(server, f"ctd_test_{os.getpid()}")
     else:
         url, drop = f"sqlite:///{data_dir / 'test.sqlite'}", lambda: None
     os.environ["CTD_DATABASE_URL"] = url
     os.environ["CTD_DATA_DIR"] = str(data_dir)
     os.environ["CTD_MAX_UPLOAD_BYTES"] = str(256 * 1024)
-    from catalogue import db
-
     db.upgrade()
     yield url
     drop()
