@@ -272,14 +272,16 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
     if sort == "relevance" and text is None:
         sort = "-modified"
     key_name, descending = SORTS[sort]
-    if text is not None:
-        conditions.append(_D.c.id.in_(text[0]))
     key = text[1].c.score if key_name == "score" else _D.c[key_name]
+    matching = conditions + ([_D.c.id.in_(text[0])] if text is not None else [])
 
     # The page is chosen on ids and sort keys alone; only its rows are then loaded.
-    page = select(_D.c.id, key.label("sort_key")).where(*conditions)
+    # Sorted by relevance, the join with the scores already restricts it to the text match.
+    page = select(_D.c.id, key.label("sort_key"))
     if key_name == "score":
-        page = page.join(text[1], text[1].c.id == _D.c.id)
+        page = page.where(*conditions).join(text[1], text[1].c.id == _D.c.id)
+    else:
+        page = page.where(*matching)
     if query.cursor:
         _, last_key, last_id = _decode_cursor(query.cursor, sort)
         after = sa.tuple_(key, _D.c.id)
@@ -296,7 +298,7 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
         next_cursor = _encode_cursor([sort, last_key, last_id])
     loaded = {d.id: d for d in session.exec(
         select(Dataset).where(Dataset.id.in_([i for i, _ in rows])))}
-    total, facets = _facets(session, select(_D.c.id).where(*conditions))
+    total, facets = _facets(session, select(_D.c.id).where(*matching))
     return SearchPage([loaded[i] for i, _ in rows], total, facets, next_cursor)
 
 
