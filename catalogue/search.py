@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from catalogue import territories
+from catalogue.auth import Actor
 from catalogue.db import is_postgres
 from catalogue.errors import Invalid, NotFound
 from catalogue.models import (
@@ -33,11 +34,13 @@ from catalogue.text import terms, words
 from catalogue.vocabularies import THEMES, DatasetState
 
 FACETS = ("publisher", "theme", "licence", "format", "access_type")
+# Facets a query may filter on, exclude, or count (``keyword`` is counted only on request).
+FILTERABLE = (*FACETS, "keyword")
 # Zone value of a dataset whose coverage is a drawn geometry rather than known areas:
 # such datasets are matched geometrically.
 FREE_GEOMETRY = "~geometry"
 FACET_VALUES_SHOWN = 30
-MAX_LIMIT = 100
+MAX_LIMIT = 1000
 
 _fts = sa.table("dataset_fts", sa.column("rowid"), sa.column("title"), sa.column("keywords"),
                 sa.column("publisher"), sa.column("description"))
@@ -130,6 +133,10 @@ SORTS = {
     "-created": ("created", True),
     "title": ("title", False),
     "-title": ("title", True),
+    "name": ("slug", False),
+    "-name": ("slug", True),
+    "id": ("id", False),
+    "-id": ("id", True),
 }
 
 
@@ -145,9 +152,21 @@ class SearchQuery:
     access_type: list[str] = field(default_factory=list)
     territory: str | None = None
     bbox: str | None = None
+    # Metadata modified within [modified_from, modified_to], either end open.
+    modified_from: datetime | None = None
+    modified_to: datetime | None = None
+    # Facet values that exclude a dataset, e.g. {"format": ["PDF"]}.
+    exclude: dict[str, list[str]] = field(default_factory=dict)
+    # Also find the drafts this actor publishes (all drafts for an administrator).
+    drafts_for: Actor | None = None
     sort: str | None = None
+    # Paging: either a cursor from the previous page, or an offset.
     cursor: str | None = None
+    offset: int = 0
     limit: int = 20
+    # The facets counted, and how many values of each are shown (None: all).
+    facets: tuple[str, ...] = FACETS
+    facet_limit: int | None = FACET_VALUES_SHOWN
 
 
 @dataclass
@@ -165,8 +184,18 @@ class SearchPage:
     next_cursor: str | None
 
 
+def _facet_values(name: str, values: list[str]) -> list[str]:
+    """Values as the index holds them: keywords in lower case, formats in upper case."""
+    if name == "keyword":
+        return [v.lower() for v in values]
+    if name == "format":
+        return [v.upper() for v in values]
+    return list(values)
+
+
 def _has_facet(name: str, values: list[str]):
-    return _D.c.id.in_(select(_F.c.dataset_id).where(_F.c.facet == name, _F.c.value.in_(values)))
+    return _D.c.id.in_(select(_F.c.dataset_id).where(
+        _F.c.facet == name, _F.c.value.in_(_facet_values(name, values))))
 
 
 def _parse_bbox(text: str) -> shapely.Geometry:
@@ -197,14 +226,25 @@ def _spatial_filter(session: Session, zones: list[str] | tuple[str, ...],
 
 
 def _conditions(session: Session, query: SearchQuery) -> list:
-    conditions = [_D.c.state == DatasetState.published]
-    for name in ("publisher", "theme", "licence", "access_type"):
+    visible = _D.c.state == DatasetState.published
+    if (actor := query.drafts_for) is not None and (actor.admin or actor.publisher_of):
+        drafts = _D.c.state == DatasetState.draft
+        if not actor.admin:
+            drafts = sa.and_(drafts, _D.c.publisher_id.in_(actor.publisher_of))
+        visible = sa.or_(visible, drafts)
+    conditions = [visible]
+    for name in FILTERABLE:
         if values := getattr(query, name):
             conditions.append(_has_facet(name, values))
-    if query.keyword:
-        conditions.append(_has_facet("keyword", [k.lower() for k in query.keyword]))
-    if query.format:
-        conditions.append(_has_facet("format", [f.upper() for f in query.format]))
+    for name, values in query.exclude.items():
+        if name not in FILTERABLE:
+            raise Invalid(f"Filtre inconnu : « {name} ».", field=name)
+        if values:
+            conditions.append(sa.not_(_has_facet(name, values)))
+    if query.modified_from is not None:
+        conditions.append(_D.c.modified >= query.modified_from)
+    if query.modified_to is not None:
+        conditions.append(_D.c.modified <= query.modified_to)
     if query.committee:
         members = (select(CommitteeMember.organization_id)
                    .join(Committee, Committee.id == CommitteeMember.committee_id)
@@ -282,13 +322,15 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
         page = page.where(*conditions).join(text[1], text[1].c.id == _D.c.id)
     else:
         page = page.where(*matching)
+    if query.offset < 0:
+        raise Invalid("Le décalage (offset) doit être positif ou nul.", field="offset")
     if query.cursor:
         _, last_key, last_id = _decode_cursor(query.cursor, sort)
         after = sa.tuple_(key, _D.c.id)
         page = page.where(after < (last_key, last_id) if descending
                           else after > (last_key, last_id))
     order = (key.desc(), _D.c.id.desc()) if descending else (key.asc(), _D.c.id.asc())
-    rows = session.execute(page.order_by(*order).limit(limit + 1)).all()
+    rows = session.execute(page.order_by(*order).offset(query.offset).limit(limit + 1)).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -298,28 +340,34 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
         next_cursor = _encode_cursor([sort, last_key, last_id])
     loaded = {d.id: d for d in session.exec(
         select(Dataset).where(Dataset.id.in_([i for i, _ in rows])))}
-    total, facets = _facets(session, select(_D.c.id).where(*matching))
+    total, facets = _facets(session, select(_D.c.id).where(*matching), query)
     return SearchPage([loaded[i] for i, _ in rows], total, facets, next_cursor)
 
 
-def _facets(session: Session, matching) -> tuple[int, dict[str, list[FacetValue]]]:
+def _facets(session: Session, matching, query: SearchQuery
+            ) -> tuple[int, dict[str, list[FacetValue]]]:
     """(number of matching datasets, facet counts) in one pass: every indexed dataset has
     exactly one access_type row, so their counts add up to the total."""
+    unknown = set(query.facets) - set(FILTERABLE)
+    if unknown:
+        raise Invalid(f"Facette inconnue : « {sorted(unknown)[0]} » ; facettes possibles : "
+                      f"{', '.join(FILTERABLE)}.", field="facets")
+    counted = {*query.facets, "access_type"}
     counts = session.execute(
         select(_F.c.facet, _F.c.value, sa.func.count())
-        .where(_F.c.dataset_id.in_(matching), _F.c.facet.in_(FACETS))
+        .where(_F.c.dataset_id.in_(matching), _F.c.facet.in_(counted))
         .group_by(_F.c.facet, _F.c.value)
     ).all()
     total = sum(count for name, _, count in counts if name == "access_type")
-    by_facet: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    by_facet: dict[str, list[tuple[str, int]]] = {name: [] for name in query.facets}
     for name, value, count in counts:
-        by_facet[name].append((value, count))
-    for name in FACETS:
-        by_facet[name] = sorted(by_facet[name], key=lambda vc: (-vc[1], vc[0]))[
-            :FACET_VALUES_SHOWN]
+        if name in by_facet:
+            by_facet[name].append((value, count))
+    for name, values in by_facet.items():
+        by_facet[name] = sorted(values, key=lambda vc: (-vc[1], vc[0]))[:query.facet_limit]
     labels = {
         "publisher": dict(session.exec(select(Organization.slug, Organization.name).where(
-            Organization.slug.in_([v for v, _ in by_facet["publisher"]]))).all()),
+            Organization.slug.in_([v for v, _ in by_facet.get("publisher", ())]))).all()),
         "licence": dict(session.exec(select(Licence.id, Licence.title)).all()),
         "theme": THEMES,
     }

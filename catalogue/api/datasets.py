@@ -18,6 +18,7 @@ from catalogue.vocabularies import ResourceType
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 Many = Annotated[list[str], Query()]
+PAGE_MAX = 100
 
 
 @router.get("", response_model=SearchOut)
@@ -30,7 +31,7 @@ def search_datasets(
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (WGS84)")] = None,
     sort: Annotated[str | None, Query(description=", ".join(search.SORTS))] = None,
     cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = 20,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
 ):
     """Published datasets matching a French full-text query and filters, with facet counts.
     Values of one filter are alternatives; different filters all apply."""
