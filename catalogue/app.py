@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from catalogue.api import committees, datasets, organizations, problems, reference, resources
+from catalogue.api import (
+    ckan,
+    committees,
+    datasets,
+    dcat,
+    organizations,
+    problems,
+    reference,
+    resources,
+)
 from catalogue.config import load_settings
 
 DESCRIPTION = """Catalogue d'un Comité territorial de la donnée : organisations, comités,
@@ -15,7 +24,7 @@ def create_app() -> FastAPI:
     settings = load_settings()
     app = FastAPI(title="ctd", version="0.1.0", description=DESCRIPTION)
     problems.install(app)
-    for module in (organizations, committees, datasets, resources, reference):
+    for module in (organizations, committees, datasets, resources, reference, ckan, dcat):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["meta"])
