@@ -155,6 +155,8 @@ class SearchQuery:
     # Metadata modified within [modified_from, modified_to], either end open.
     modified_from: datetime | None = None
     modified_to: datetime | None = None
+    # More facet conditions, all required: each (facet, values) pair matches one of its values.
+    require: list[tuple[str, list[str]]] = field(default_factory=list)
     # Facet values that exclude a dataset, e.g. {"format": ["PDF"]}.
     exclude: dict[str, list[str]] = field(default_factory=dict)
     # Also find the drafts this actor publishes (all drafts for an administrator).
@@ -236,11 +238,12 @@ def _conditions(session: Session, query: SearchQuery) -> list:
     for name in FILTERABLE:
         if values := getattr(query, name):
             conditions.append(_has_facet(name, values))
-    for name, values in query.exclude.items():
+    for name, _ in [*query.require, *query.exclude.items()]:
         if name not in FILTERABLE:
             raise Invalid(f"Filtre inconnu : « {name} ».", field=name)
-        if values:
-            conditions.append(sa.not_(_has_facet(name, values)))
+    conditions += [_has_facet(name, values) for name, values in query.require]
+    conditions += [sa.not_(_has_facet(name, values))
+                   for name, values in query.exclude.items() if values]
     if query.modified_from is not None:
         conditions.append(_D.c.modified >= query.modified_from)
     if query.modified_to is not None:

@@ -136,3 +136,14 @@ class World:
 @pytest.fixture
 def world() -> World:
     return World()
+
+
+@pytest.fixture
+def demo() -> None:
+    """The demo catalogue of `ctd demo`: the Lorraine committee and its 32 datasets."""
+    from typer.testing import CliRunner
+
+    from catalogue.cli import app
+
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output

@@ -27,11 +27,6 @@ def counts() -> dict[str, int]:
                           "api_token", "role_assignment"]}
 
 
-@pytest.fixture
-def demo():
-    ctd("demo")
-
-
 def test_demo_answers_the_acceptance_searches(client, demo):
     def search(**params):
         body = client.get("/api/v1/datasets", params={"limit": 100, **params}).json()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
 from catalogue import auth
+from catalogue.config import load_settings
 from catalogue.db import get_engine
 from catalogue.errors import Unauthorized
 
@@ -34,3 +35,9 @@ def get_actor(session: SessionDep,
 
 
 ActorDep = Annotated[auth.Actor, Depends(get_actor)]
+
+
+def base_url(request: Request) -> str:
+    """Where the service is reached, for absolute links: CTD_PUBLIC_URL when set (behind a
+    proxy), else the base URL the request came to."""
+    return load_settings().public_url or str(request.base_url).rstrip("/")
