@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from stdnum.fr import siren as stdnum_siren
@@ -61,6 +62,20 @@ def _email(value: str | None) -> str | None:
     return value
 
 
+def _web_url(value: str) -> str:
+    """An absolute http(s) or ftp URL: what a resource link must be for anyone to follow."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme.lower() not in ("http", "https", "ftp")
+            or not parts.hostname or any(c.isspace() or ord(c) < 32 for c in value)):
+        raise ValueError("adresse web absolue attendue (http://, https:// ou ftp://), "
+                         "sans espace")
+    return value
+
+
 def _keywords(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in values if v.strip()))
 
@@ -69,6 +84,7 @@ Siren = Annotated[str | None, AfterValidator(_siren)]
 Themes = Annotated[list[str], AfterValidator(_themes)]
 Frequency = Annotated[str | None, AfterValidator(_frequency)]
 Email = Annotated[str | None, AfterValidator(_email)]
+WebUrl = Annotated[str, Field(max_length=2000), AfterValidator(_web_url)]
 Keywords = Annotated[list[Annotated[str, Field(max_length=200)]], AfterValidator(_keywords)]
 Title = Annotated[str, Field(min_length=1, max_length=500)]
 GeoJSON = dict[str, Any]
@@ -318,7 +334,7 @@ class SearchOut(BaseModel):
 class ResourceCreate(Input):
     title: Title
     description: str = ""
-    url: str = Field(min_length=1, description="Remote URL of the file or API.")
+    url: WebUrl = Field(description="Remote URL of the file or API.")
     format: str | None = Field(None, max_length=32)
     media_type: str | None = None
     size: int | None = Field(None, ge=0)
@@ -329,7 +345,7 @@ class ResourceCreate(Input):
 class ResourceUpdate(Input):
     title: Title | None = None
     description: str | None = None
-    url: str | None = None
+    url: WebUrl | None = None
     format: str | None = Field(None, max_length=32)
     media_type: str | None = None
     type: ResourceType | None = None
