@@ -14,6 +14,9 @@ class Settings:
     data_dir: Path
     database_url: str
     max_upload_bytes: int
+    # Public base URL of the service (``https://data.example.fr``), on which DCAT IRIs and
+    # links are built; None: the base URL of each request.
+    public_url: str | None = None
 
     @property
     def files_dir(self) -> Path:
@@ -27,4 +30,6 @@ def load_settings() -> Settings:
     ).expanduser()
     database_url = os.environ.get("CTD_DATABASE_URL") or f"sqlite:///{data_dir / 'ctd.sqlite'}"
     max_upload = int(os.environ.get("CTD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
-    return Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload)
+    public_url = os.environ.get("CTD_PUBLIC_URL", "").strip().rstrip("/") or None
+    return Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload,
+                    public_url=public_url)
