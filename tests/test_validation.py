@@ -190,3 +190,22 @@ def test_all_digit_slugs_are_refused(client, admin):
                                json=dataset_body(slug="2025")), 422)
     created = client.post("/api/v1/datasets", headers=admin, json=dataset_body(title="2025"))
     assert created.json()["slug"] == "n-2025"
+
+
+@pytest.mark.parametrize("url", ["fichier.csv", "/local/path.csv", "javascript:alert(1)",
+                                 "https://", "https://x.example/a b.csv", "file:///etc/passwd"])
+def test_resource_links_must_be_web_urls(client, admin, url):
+    assert client.post("/api/v1/datasets", json=dataset_body(slug="budget"),
+                       headers=admin).status_code == 201
+    before = table_counts()
+    body = assert_problem(client.post("/api/v1/datasets/budget/resources", headers=admin,
+                                      json={"title": "Fichier", "url": url}), 422)
+    assert body["errors"][0]["field"] == "url"
+    good = client.post("/api/v1/datasets/budget/resources", headers=admin,
+                       json={"title": "Fichier", "url": "https://x.example/budget.csv"})
+    assert good.status_code == 201, good.text
+    assert_problem(client.patch(f"/api/v1/resources/{good.json()['id']}", headers=admin,
+                                json={"url": url}), 422)
+    after = table_counts()
+    assert after["resource"] == before["resource"] + 1
+    assert after["dataset_facet"] == before["dataset_facet"] + 1  # the new CSV format
