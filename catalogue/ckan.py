@@ -434,7 +434,9 @@ def resource_show(session: Session, call: Call) -> dict:
     return next(r for r in record["resources"] if r["id"] == str(resource.id))
 
 
-def _search_query(session: Session, call: Call) -> tuple[search.SearchQuery, bool]:
+def _search_query(session: Session, call: Call
+                  ) -> tuple[search.SearchQuery, bool, list[str]]:
+    """The catalogue query, whether anything can match, and the CKAN facet fields asked for."""
     query = search.SearchQuery(facets=())
     words, possible = [], True
     q = _text(call, "q")
@@ -452,8 +454,9 @@ def _search_query(session: Session, call: Call) -> tuple[search.SearchQuery, boo
         query.bbox = bbox
     if _boolean(call, "include_drafts"):
         query.drafts_for = call.actor
+    fields = []
     if _boolean(call, "facet", True):
-        fields = _string_list(call, "facet.field") or []
+        fields = list(dict.fromkeys(_string_list(call, "facet.field") or []))
         unknown = [f for f in fields if f not in FIELDS or f == "owner_org"]
         if unknown:
             raise SearchQueryError(f"Facette inconnue : « {unknown[0]} » ; facettes possibles "
@@ -461,18 +464,16 @@ def _search_query(session: Session, call: Call) -> tuple[search.SearchQuery, boo
         query.facets = tuple(dict.fromkeys(FIELDS[f] for f in fields))
         limit = _integer(call, "facet.limit", FACET_LIMIT, low=-1)
         query.facet_limit = None if limit < 0 else limit
-    return query, possible
+    return query, possible, fields
 
 
 def package_search(session: Session, call: Call) -> dict:
     """Published datasets matching ``q`` and ``fq``, paged by ``start``/``rows``, with facets."""
     rows = _integer(call, "rows", 10, high=ROWS_MAX)
     start = _integer(call, "start", 0)
-    query, possible = _search_query(session, call)
+    query, possible, fields = _search_query(session, call)
     query.offset, query.limit = start, max(rows, 1)
     mincount = _integer(call, "facet.mincount", 1)
-    fields = [f for f in (_string_list(call, "facet.field") or [])
-              if _boolean(call, "facet", True)]
     if not possible:
         page = search.SearchPage([], 0, {name: [] for name in query.facets}, None)
     else:
@@ -482,13 +483,13 @@ def package_search(session: Session, call: Call) -> dict:
             raise SearchQueryError(error.detail) from None
     results = package_dicts(session, call, page.datasets[:rows]) if rows else []
     search_facets, facets = {}, {}
-    for name in dict.fromkeys(fields):
-        items = [v for v in page.facets.get(FIELDS[name], []) if v.count >= mincount]
-        if name == "groups":
-            items = [search.FacetValue(v.value.lower(), v.label, v.count) for v in items]
-        search_facets[name] = {"title": name, "items": [
-            {"name": v.value, "display_name": v.label, "count": v.count} for v in items]}
-        facets[name] = {v.value: v.count for v in items}
+    for name in fields:
+        # Group names are theme codes in lower case.
+        items = [{"name": v.value.lower() if name == "groups" else v.value,
+                  "display_name": v.label, "count": v.count}
+                 for v in page.facets.get(FIELDS[name], []) if v.count >= mincount]
+        search_facets[name] = {"title": name, "items": items}
+        facets[name] = {item["name"]: item["count"] for item in items}
     return {"count": page.total, "results": results, "facets": facets,
             "search_facets": search_facets, "sort": _text(call, "sort") or DEFAULT_SORT}
 
@@ -524,7 +525,7 @@ def organization_list(session: Session, call: Call) -> list:
     return [organization_dict(o, counts.get(o.slug, 0)) for o in found]
 
 
-def _limited(session: Session, call: Call, query: search.SearchQuery) -> list[dict]:
+def _packages_if_asked(session: Session, call: Call, query: search.SearchQuery) -> list[dict]:
     if not _boolean(call, "include_datasets"):
         return []
     query.limit = _integer(call, "limit", ROWS_MAX, low=1, high=ROWS_MAX)
@@ -535,7 +536,7 @@ def organization_show(session: Session, call: Call) -> dict:
     """One organization by id or name; ``include_datasets`` adds its published datasets."""
     org = organizations.find(session, _required_id(call))
     record = organization_dict(org, _package_counts(session, "publisher").get(org.slug, 0))
-    record["packages"] = _limited(session, call, search.SearchQuery(
+    record["packages"] = _packages_if_asked(session, call, search.SearchQuery(
         publisher=[org.slug], facets=(), sort="name"))
     return record
 
@@ -559,7 +560,7 @@ def group_list(session: Session, call: Call) -> list:
 def group_show(session: Session, call: Call) -> dict:
     code = _theme(call)
     record = group_dict(code, _package_counts(session, "theme").get(code, 0))
-    record["packages"] = _limited(session, call, search.SearchQuery(
+    record["packages"] = _packages_if_asked(session, call, search.SearchQuery(
         theme=[code], facets=(), sort="name"))
     return record
 
