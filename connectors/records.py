@@ -1,8 +1,8 @@
 """What every connector yields: remote datasets in one normalised shape, per-item errors,
 and what the gather learnt about the source (its new change cursor, the full list of ids).
 
-A connector is a function ``gather(source, fetcher, gathering) -> Iterator[RemoteDataset |
-ItemError]``. It yields the datasets that may have changed since ``gathering.cursor`` (all of
+A connector is a module with a function ``gather(gathering, fetcher) -> Iterator[RemoteDataset
+| ItemError]``. It yields the datasets that may have changed since ``gathering.cursor`` (all of
 them when the cursor is None), one at a time — never a whole catalogue in a list. Before it
 returns it sets ``gathering.cursor`` to the cursor of the next run and, when it could list
 every dataset the source holds (cheaply: ids only), ``gathering.present`` to those ids so that
@@ -108,3 +108,6 @@ class Gathering:
     # Set by the connector: every remote id the source holds now, when it could list them
     # all; None when it could not (then no dataset is considered deleted).
     present: set[str] | None = None
+    # Set by the connector when the whole source is byte-identical to the previous run's
+    # (same feed hash, 304 Not Modified): it yields nothing and the previous listing holds.
+    unchanged: bool = False
