@@ -481,7 +481,7 @@ def package_search(session: Session, call: Call) -> dict:
             page = search.search(session, query)
         except Invalid as error:  # a bad bbox, sort or facet: the query is at fault
             raise SearchQueryError(error.detail) from None
-    results = package_dicts(session, call, page.datasets[:rows]) if rows else []
+    results = _results(session, call, page.datasets[:rows]) if rows else []
     search_facets, facets = {}, {}
     for name in fields:
         # Group names are theme codes in lower case.
@@ -492,6 +492,23 @@ def package_search(session: Session, call: Call) -> dict:
         facets[name] = {item["name"]: item["count"] for item in items}
     return {"count": page.total, "results": results, "facets": facets,
             "search_facets": search_facets, "sort": _text(call, "sort") or DEFAULT_SORT}
+
+
+# Fields a ``fl`` list may name without building the whole records.
+_LIGHT_FIELDS = {"id": lambda d: str(d.id), "name": lambda d: d.slug, "title": lambda d: d.title,
+                 "metadata_modified": lambda d: _timestamp(d.modified)}
+
+
+def _results(session: Session, call: Call, found: list[Dataset]) -> list[dict]:
+    """Full records, or with ``fl`` (CKAN's field list, space- or comma-separated) only the
+    fields asked: what a harvester listing ids needs, at a fraction of the cost."""
+    fl = (_text(call, "fl") or "").replace(",", " ").split()
+    if not fl:
+        return package_dicts(session, call, found)
+    if all(name in _LIGHT_FIELDS for name in fl):
+        return [{name: _LIGHT_FIELDS[name](d) for name in fl} for d in found]
+    return [{name: record.get(name) for name in fl}
+            for record in package_dicts(session, call, found)]
 
 
 def current_package_list_with_resources(session: Session, call: Call) -> list[dict]:

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from catalogue import auth, datasets, db, organizations, territories
+from catalogue import auth, datasets, db, jobs, organizations, territories
 from catalogue.auth import OPERATOR
-from catalogue.errors import CatalogueError
+from catalogue.cli_common import (
+    OutputFormat,
+    console,
+    fail,
+    operation,
+    print_record,
+    print_records,
+)
 from catalogue.models import Dataset
 from catalogue.schemas import DatasetCreate, OrganizationCreate, SpatialIn
 from catalogue.vocabularies import AccessType, DatasetState, OrganizationKind, Role, TerritoryLevel
+from connectors import background as harvest_background
+from connectors import cli as harvest_cli
 
 app = typer.Typer(help="ctd — catalogue d'un Comité territorial de la donnée.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -35,48 +37,9 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(token_app, name="token")
 app.add_typer(territories_app, name="territories")
-
-console = Console()
-errors = Console(stderr=True)
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def fail(message: str) -> typer.Exit:
-    errors.print(f"[bold red]Erreur :[/] {message}", highlight=False)
-    return typer.Exit(code=1)
-
-
-@contextmanager
-def operation() -> Iterator[Session]:
-    """A database session whose errors end the command with a French message and exit 1."""
-    try:
-        with db.session_scope() as session:
-            yield session
-    except CatalogueError as error:
-        raise fail(error.detail) from None
-    except ValidationError as error:
-        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'valeur'} : {e['msg']}"
-                            for e in error.errors())
-        raise fail(f"données invalides — {details}") from None
-
-
-def print_records(records: list[dict], output: OutputFormat, columns: list[str]) -> None:
-    if output == OutputFormat.json:
-        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
-        return
-    table = Table(*columns)
-    for record in records:
-        table.add_row(*(str(record.get(c) if record.get(c) is not None else "") for c in columns))
-    console.print(table)
-
-
-def print_record(record: dict) -> None:
-    sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-
+# The other packages' commands and background jobs, composed here.
+harvest_background.install()
+app.add_typer(harvest_cli.app, name="harvest")
 
 # --- db, serve, demo ----------------------------------------------------------------------
 
@@ -89,15 +52,34 @@ def db_upgrade() -> None:
 
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000) -> None:
-    """Met la base à jour puis démarre le service HTTP."""
+          port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
+          workers: Annotated[int, typer.Option(
+              help="Processus de tâches (moissons) lancés avec le service ; 0 : aucun, "
+                   "pour les confier à « ctd worker ».", min=0)] = 2) -> None:
+    """Met la base à jour puis démarre le service HTTP et ses processus de tâches."""
     import uvicorn
 
     from catalogue.app import create_app
 
     db.upgrade()
+    background = jobs.InProcessWorkers(workers) if workers else None
+    if background:
+        background.start()
     console.print(f"ctd écoute sur http://{host}:{port} (documentation : /docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    finally:
+        if background:
+            background.stop()
+
+
+@app.command()
+def worker(workers: Annotated[int, typer.Option(help="Nombre de fils d'exécution.",
+                                                min=1)] = 2) -> None:
+    """Démarre seuls les processus de tâches (moissons), jusqu'à Ctrl-C."""
+    db.upgrade()
+    console.print(f"Processus de tâches à l'écoute ({workers} fil(s)) ; Ctrl-C pour arrêter.")
+    jobs.consumer(workers).run()
 
 
 @app.command()

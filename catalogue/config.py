@@ -17,6 +17,9 @@ class Settings:
     # Public base URL of the service (``https://data.example.fr``), on which DCAT IRIs and
     # links are built; None: the base URL of each request.
     public_url: str | None = None
+    # Where background jobs queue: sqlite:///path (default: in the data directory) or
+    # redis://host:port/db.
+    jobs_url: str = ""
 
     @property
     def files_dir(self) -> Path:
@@ -31,5 +34,6 @@ def load_settings() -> Settings:
     database_url = os.environ.get("CTD_DATABASE_URL") or f"sqlite:///{data_dir / 'ctd.sqlite'}"
     max_upload = int(os.environ.get("CTD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
     public_url = os.environ.get("CTD_PUBLIC_URL", "").strip().rstrip("/") or None
+    jobs_url = os.environ.get("CTD_JOBS_URL") or f"sqlite:///{data_dir / 'jobs.sqlite'}"
     return Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload,
-                    public_url=public_url)
+                    public_url=public_url, jobs_url=jobs_url)

@@ -91,6 +91,8 @@ def _apply_fields(session: Session, dataset: Dataset, data, fields: set[str]) ->
         if value is None and name not in ("description", "frequency"):
             raise Invalid(f"Le champ {name} ne peut pas être vide.", field=name)
         setattr(dataset, name, "" if value is None and name == "description" else value)
+    if "protected_fields" in values:
+        dataset.protected_fields = list(dict.fromkeys(values["protected_fields"] or []))
     if "licence" in values:
         licence = values["licence"] or "notspecified"
         if session.get(Licence, licence) is None:
@@ -199,6 +201,7 @@ def to_out(session: Session, actor: Actor, datasets: list[Dataset],
             provenance=Provenance(harvest_source=d.harvest_source, remote_id=d.remote_id,
                                   remote_url=d.remote_url, remote_modified=d.remote_modified)
             if d.harvest_source else None,
+            protected_fields=d.protected_fields,
             resources=[resources.to_out(r, d, actor) for r in files.get(d.id, [])],
         ))
     return out

@@ -144,6 +144,8 @@ class Dataset(Bbox, table=True):
     remote_id: str | None = None
     remote_url: str | None = None
     remote_modified: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Fields the publisher edited here and wants kept: a harvest never overwrites them.
+    protected_fields: list[str] = Field(default_factory=list, sa_type=sa.JSON)
 
 
 class Resource(SQLModel, table=True):

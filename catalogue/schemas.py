@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -236,6 +236,12 @@ class ContactPoint(Input):
     email: Email = None
 
 
+# Fields a harvest writes, which a publisher may protect from being overwritten.
+HARVESTED_FIELDS = ("title", "description", "licence", "keywords", "themes", "frequency",
+                    "temporal", "spatial", "table_schema", "contact_point", "resources")
+ProtectedField = Literal[HARVESTED_FIELDS]
+
+
 class DatasetFields(Input):
     description: str | None = None
     licence: str | None = None
@@ -248,6 +254,8 @@ class DatasetFields(Input):
     spatial: SpatialIn | None = None
     table_schema: TableSchemaRef | None = None
     contact_point: ContactPoint | None = None
+    protected_fields: list[ProtectedField] | None = Field(
+        None, description="Fields edited here that a harvest must not overwrite.")
 
 
 class DatasetCreate(DatasetFields):
@@ -312,6 +320,7 @@ class DatasetOut(BaseModel):
     created: datetime
     modified: datetime
     provenance: Provenance | None
+    protected_fields: list[str]
     resources: list[ResourceOut]
 
 

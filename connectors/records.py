@@ -108,6 +108,9 @@ class Gathering:
     # Set by the connector: every remote id the source holds now, when it could list them
     # all; None when it could not (then no dataset is considered deleted).
     present: set[str] | None = None
+    # Set by the connector when the source announces how many datasets it will yield
+    # (for progress bars only).
+    total: int | None = None
     # Set by the connector when the whole source is byte-identical to the previous run's
     # (same feed hash, 304 Not Modified): it yields nothing and the previous listing holds.
     unchanged: bool = False

@@ -36,6 +36,8 @@ def database(data_dir) -> str:
     os.environ["CTD_DATABASE_URL"] = url
     os.environ["CTD_DATA_DIR"] = str(data_dir)
     os.environ["CTD_MAX_UPLOAD_BYTES"] = str(256 * 1024)
+    # Fixture portals listen on loopback, which harvests refuse unless allow-listed.
+    os.environ["CTD_HARVEST_ALLOWED_HOSTS"] = "127.0.0.1"
     db.upgrade()
     yield url
     drop()

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import catalogue.models  # noqa: F401  (registers the tables)
+import connectors.models  # noqa: F401  (the schema is composed here, as the app is)
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -1,0 +1,158 @@
+"""``ctd harvest …``: sources and jobs from the command line (messages in French).
+
+The CLI acts as the operator: a source it adds is validated at once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from catalogue import db, jobs
+from catalogue.auth import OPERATOR
+from catalogue.cli_common import OutputFormat, console, fail, operation, print_record, print_records
+from connectors import harvest, sources
+from connectors.models import HarvestJob, JobStatus, Schedule, SourceType
+from connectors.schemas import SourceConfig, SourceCreate
+
+app = typer.Typer(help="Moissonnage des catalogues des membres.", no_args_is_help=True)
+
+STATUS_LABELS = {
+    JobStatus.pending: "en attente", JobStatus.running: "en cours", JobStatus.done: "terminée",
+    JobStatus.done_with_errors: "terminée avec des erreurs", JobStatus.failed: "échouée",
+    JobStatus.interrupted: "interrompue",
+}
+
+
+def _config(text: str | None) -> SourceConfig:
+    if not text:
+        return SourceConfig()
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise fail(f"--config n'est pas du JSON valide : {error}") from None
+    if not isinstance(value, dict):
+        raise fail("--config doit être un objet JSON, par exemple {\"organization\": \"…\"}.")
+    try:
+        return SourceConfig(**value)
+    except ValidationError as error:
+        details = "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}"
+                            for e in error.errors())
+        raise fail(f"--config invalide — {details}") from None
+
+
+@app.command("add")
+def add(
+    type: Annotated[SourceType, typer.Option("--type", help="Protocole de la source.")],
+    url: Annotated[str, typer.Option(help="Adresse du portail, du flux ou du fichier.")],
+    organization: Annotated[str, typer.Option(help="Slug de l'organisation propriétaire.")],
+    name: Annotated[str, typer.Option(help="Nom de la source (identifiant).")],
+    config: Annotated[str | None, typer.Option(help="Réglages en JSON (filtres, défauts).")]
+    = None,
+    schedule: Annotated[Schedule, typer.Option(help="Fréquence de moisson.")] = Schedule.manual,
+) -> None:
+    """Ajoute une source de moissonnage (validée d'office depuis la ligne de commande)."""
+    settings = _config(config)
+    db.upgrade()
+    with operation() as session:
+        source = sources.create(session, OPERATOR, SourceCreate(
+            name=name, type=type, url=url, organization=organization, config=settings,
+            schedule=schedule))
+    console.print(f"Source ajoutée et validée : {source.name}")
+
+
+@app.command("list")
+def list_sources(
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Liste les sources de moissonnage et leur dernière moisson."""
+    with operation() as session:
+        harvest.reap(session)
+        records = [sources.source_out(session, s).model_dump(mode="json")
+                   for s in sources.list_visible(session, OPERATOR)]
+    for record in records:
+        last = record["last_job"]
+        record["last_status"] = STATUS_LABELS[last["status"]] if last else "jamais moissonnée"
+    print_records(records, output, ["name", "type", "organization", "url", "schedule",
+                                    "datasets", "last_status"])
+
+
+@app.command("show")
+def show(name: str) -> None:
+    """Affiche une source de moissonnage."""
+    with operation() as session:
+        harvest.reap(session)
+        print_record(sources.source_out(session, sources.find(session, OPERATOR, name))
+                     .model_dump(mode="json"))
+
+
+@app.command("validate")
+def validate(name: str) -> None:
+    """Valide une source (et lève l'alerte qu'une moisson aurait posée)."""
+    with operation() as session:
+        sources.validate(session, OPERATOR, sources.find(session, OPERATOR, name))
+    console.print(f"Source validée : {name}")
+
+
+@app.command("jobs")
+def list_jobs(
+    name: str,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Liste les moissons d'une source, de la plus récente à la plus ancienne."""
+    with operation() as session:
+        harvest.reap(session)
+        source = sources.find(session, OPERATOR, name)
+        records = [sources.job_out(j, source.name).model_dump(mode="json")
+                   for j in sources.jobs(session, source)]
+    for record in records:
+        record["status"] = STATUS_LABELS[record["status"]]
+    print_records(records, output, ["id", "status", "added", "updated", "unchanged", "linked",
+                                    "archived", "errored", "started", "finished"])
+
+
+def _summary(job: HarvestJob) -> str:
+    return (f"Moisson n° {job.id} {STATUS_LABELS[job.status]} : {job.added} ajouté(s), "
+            f"{job.updated} mis à jour, {job.unchanged} inchangé(s), {job.linked} relié(s) à "
+            f"une autre source, {job.archived} archivé(s), {job.errored} en erreur.")
+
+
+@app.command("run")
+def run(
+    name: str,
+    background: Annotated[bool, typer.Option(
+        "--background", help="Confier la moisson aux processus de tâches.")] = False,
+    accept_deletions: Annotated[bool, typer.Option(
+        "--accept-deletions", help="Archiver même si beaucoup de jeux ont disparu d'un coup.")]
+    = False,
+) -> None:
+    """Moissonne une source jusqu'au bout, avec une barre de progression."""
+    db.upgrade()
+    with operation() as session:
+        source = sources.find(session, OPERATOR, name)
+        job = harvest.create_job(session, source)
+    if background:
+        jobs.enqueue("harvest", job_id=job.id, accept_deletions=accept_deletions)
+        console.print(f"Moisson n° {job.id} confiée aux processus de tâches "
+                      f"(suivi : ctd harvest jobs {name}).")
+        return
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"Moisson de {name}", total=None, detail="")
+
+        def progress(current: HarvestJob, total: int | None) -> None:
+            bar.update(task, completed=current.seen, total=total,
+                       detail=f"{current.added} ajoutés · {current.updated} mis à jour · "
+                              f"{current.errored} erreurs")
+
+        job = harvest.run_job(job.id, accept_deletions=accept_deletions, progress=progress)
+    console.print(_summary(job))
+    if job.message:
+        console.print(job.message, highlight=False)
+    if job.status in (JobStatus.failed, JobStatus.interrupted):
+        raise typer.Exit(code=1)

@@ -1,0 +1,503 @@
+"""Running a harvest job.
+
+The source's connector gathers remote datasets one at a time; each is written into the
+catalogue inside a savepoint of its own (dataset, resources, search index and harvest item
+together, or nothing), and the writes are committed in small batches along with the job's
+counts and heartbeat. A job killed at any moment therefore leaves whole datasets only, and
+the next run (from the last successful cursor) ends with exactly the right ones.
+
+Deletions are judged only on a complete listing: a dataset missing from it is marked missing,
+and archived once the grace period is over — never hard-deleted. When too large a share
+disappears at once, nothing is marked and the source is flagged for a person.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from pydantic import TypeAdapter, ValidationError
+from sqlmodel import Session, select
+
+from catalogue import datasets, search, slugs, territories
+from catalogue.auth import Actor
+from catalogue.db import get_engine
+from catalogue.errors import CatalogueError, Conflict
+from catalogue.models import Dataset, Organization, Resource, utcnow
+from catalogue.schemas import (
+    ContactPoint,
+    DatasetCreate,
+    DatasetUpdate,
+    SpatialIn,
+    TableSchemaRef,
+    TemporalCoverage,
+    WebUrl,
+)
+from catalogue.vocabularies import DatasetState, Granularity
+from connectors.fetch import Fetcher, FetchError
+from connectors.models import (
+    HarvestItem,
+    HarvestJob,
+    HarvestSource,
+    ItemStatus,
+    JobStatus,
+    SourceType,
+)
+from connectors.records import Gathering, ItemError, RemoteDataset
+
+log = logging.getLogger(__name__)
+
+# The module of each source type, imported on first use (some pull in rdflib or ijson).
+CONNECTORS: dict[str, str] = {
+    SourceType.ckan: "connectors.ckan", SourceType.udata: "connectors.udata",
+    SourceType.ods: "connectors.ods", SourceType.dcat: "connectors.dcat",
+    SourceType.scdl_catalogue: "connectors.scdl",
+}
+# A running job whose heartbeat is older than this is taken for dead.
+STALE_AFTER = timedelta(minutes=2)
+# A pending job nobody picked up within this time is given up.
+PENDING_TIMEOUT = timedelta(days=1)
+# Writes are committed (with the job's counts and heartbeat) at least this often.
+COMMIT_EVERY_SECONDS = 1.0
+COMMIT_EVERY_ITEMS = 500
+GRACE_DAYS = 7
+DELETION_THRESHOLD = 0.2
+
+_web_url = TypeAdapter(WebUrl)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_gone(worker: str | None) -> bool:
+    """True when ``worker`` names a process of this host that no longer exists."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def reap(session: Session) -> int:
+    """Mark interrupted the jobs whose process died or whose heartbeat stopped, and give up
+    jobs left pending too long: no job stays "running" forever."""
+    now = utcnow()
+    count = 0
+    for job in session.exec(select(HarvestJob).where(
+            HarvestJob.status.in_([JobStatus.running, JobStatus.pending]))):
+        if job.status == JobStatus.running:
+            dead = _process_gone(job.worker) or (job.heartbeat or job.created) < now - STALE_AFTER
+            message = ("Interrompue : le processus qui la menait s'est arrêté avant la fin "
+                       f"(dernier signe de vie {_french_time(job.heartbeat or job.created)}).")
+        else:
+            dead = job.created < now - PENDING_TIMEOUT
+            message = "Abandonnée : aucun processus de tâches ne l'a prise en charge."
+        if dead:
+            job.status, job.finished, job.message = JobStatus.interrupted, now, message
+            session.add(job)
+            count += 1
+    return count
+
+
+def _french_time(moment: datetime) -> str:
+    return moment.strftime("le %d/%m/%Y à %H:%M:%S UTC")
+
+
+def create_job(session: Session, source: HarvestSource) -> HarvestJob:
+    """A pending job for ``source``; refused while one is pending or running, or while the
+    source is not validated or disabled."""
+    reap(session)
+    if source.validated_at is None:
+        raise Conflict(f"La source « {source.name} » doit être validée par un coordinateur "
+                       "ou un administrateur avant sa première moisson.")
+    if not source.enabled:
+        raise Conflict(f"La source « {source.name} » est désactivée.")
+    current = session.exec(select(HarvestJob).where(
+        HarvestJob.source_id == source.id,
+        HarvestJob.status.in_([JobStatus.pending, JobStatus.running]))).first()
+    if current is not None:
+        raise Conflict(f"Une moisson de « {source.name} » est déjà en cours "
+                       f"(tâche n° {current.id}).")
+    job = HarvestJob(source_id=source.id)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def run_job(job_id: int, *, accept_deletions: bool = False,
+            progress: Callable[[HarvestJob, int | None], None] | None = None,
+            fetcher: Fetcher | None = None) -> HarvestJob:
+    """Run a pending job to its end and return it. ``progress(job, total)`` is called after
+    each commit; ``accept_deletions`` lets a person override the deletion circuit breaker."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        job = session.get(HarvestJob, job_id)
+        if job is None or job.status != JobStatus.pending:
+            return job  # already run (a queue may deliver a task twice)
+        source = session.get(HarvestSource, job.source_id)
+        job.status, job.worker = JobStatus.running, worker_id()
+        job.started = job.heartbeat = utcnow()
+        job.incremental = source.cursor is not None
+        session.add(job)
+        session.commit()
+        run = _Run(session, job, source, accept_deletions, progress)
+        own_fetcher = fetcher is None
+        fetcher = fetcher or Fetcher()
+        try:
+            run.run(fetcher)
+        except FetchError as error:
+            session.rollback()
+            run.finish(JobStatus.failed, _fetch_message(error))
+        except BaseException as error:
+            session.rollback()
+            if isinstance(error, Exception):
+                log.exception("harvest job %s failed", job_id)
+                run.finish(JobStatus.failed, f"Erreur inattendue : {error!r}"[:1000])
+            else:
+                run.finish(JobStatus.interrupted, "Interrompue à la demande.")
+                raise
+        finally:
+            if own_fetcher:
+                fetcher.close()
+        return job
+
+
+def _fetch_message(error: FetchError) -> str:
+    status = f", HTTP {error.status}" if error.status else ""
+    return (f"Échec de la collecte ({error.stage}{status}) : {error.message} "
+            f"— {error.url}")[:1000]
+
+
+@dataclass
+class _Known:
+    """What the run needs of a harvest item, loaded once for the whole source."""
+
+    id: int
+    content_hash: str | None
+    status: str
+    dataset_id: int | None
+
+
+class _Run:
+    def __init__(self, session: Session, job: HarvestJob, source: HarvestSource,
+                 accept_deletions: bool, progress) -> None:
+        self.session, self.job, self.source = session, job, source
+        self.accept_deletions, self.progress = accept_deletions, progress
+        self.config = source.config or {}
+        self.organization = session.get(Organization, source.organization_id)
+        self.actor = Actor(name=f"moisson {source.name}",
+                           publisher_of=frozenset({source.organization_id}))
+        self.known = {row.remote_id: _Known(row.id, row.content_hash, row.status,
+                                            row.dataset_id)
+                      for row in session.exec(select(
+                          HarvestItem.remote_id, HarvestItem.id, HarvestItem.content_hash,
+                          HarvestItem.status, HarvestItem.dataset_id)
+                          .where(HarvestItem.source_id == source.id))}
+        self.zones = set(session.exec(select(territories.Territory.id)))
+        self.total: int | None = None
+        # Set when too many datasets vanished at once: the job ends with errors.
+        self.tripped = False
+        self.pending_writes = 0
+        self.last_commit = time.monotonic()
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def run(self, fetcher: Fetcher) -> None:
+        gathering = Gathering(url=self.source.url, config=self.config,
+                              cursor=self.source.cursor)
+        gather = importlib.import_module(CONNECTORS[self.source.type]).gather
+        for entry in gather(gathering, fetcher):
+            self.job.seen += 1
+            self.total = gathering.total
+            if isinstance(entry, ItemError):
+                self._record_error(entry)
+            else:
+                self._take(entry)
+            self._maybe_commit()
+        self._deletions(gathering)
+        failed = self.job.errored or self.tripped
+        status = JobStatus.done_with_errors if failed else JobStatus.done
+        # A cursor moves on only when every item went in: an errored one is tried again.
+        if status == JobStatus.done and gathering.new_cursor is not None:
+            self.source.cursor = gathering.new_cursor
+            self.session.add(self.source)
+        self.finish(status, self.job.message)
+
+    def finish(self, status: JobStatus, message: str | None) -> None:
+        self.job.status, self.job.message = status, message
+        self.job.finished = self.job.heartbeat = utcnow()
+        self.session.add(self.job)
+        self.session.commit()
+        if self.progress:
+            self.progress(self.job, self.total)
+
+    def _maybe_commit(self) -> None:
+        now = time.monotonic()
+        if (self.pending_writes < COMMIT_EVERY_ITEMS
+                and now - self.last_commit < COMMIT_EVERY_SECONDS):
+            return
+        self.job.heartbeat = utcnow()
+        self.session.add(self.job)
+        self.session.commit()
+        self.pending_writes, self.last_commit = 0, now
+        if self.progress:
+            self.progress(self.job, self.total)
+
+    # --- one remote dataset ---------------------------------------------------------------
+
+    def _take(self, record: RemoteDataset) -> None:
+        known = self.known.get(record.remote_id)
+        digest = record.content_hash()
+        if known and known.content_hash == digest and known.status in (
+                ItemStatus.active, ItemStatus.linked):
+            self.job.unchanged += 1
+            return
+        self.pending_writes += 1
+        try:
+            with self.session.begin_nested():
+                outcome = self._store(record, known, digest)
+        except (CatalogueError, ValidationError, ValueError, sa.exc.SQLAlchemyError) as error:
+            detail = error.detail if isinstance(error, CatalogueError) else str(error)
+            self._record_error(ItemError(record.remote_id, "store", detail[:1000],
+                                         remote_url=record.remote_url))
+            return
+        setattr(self.job, outcome, getattr(self.job, outcome) + 1)
+
+    def _store(self, record: RemoteDataset, known: _Known | None, digest: str) -> str:
+        """Write one record; return the count it adds to (added, updated, linked,
+        unchanged)."""
+        dataset = (self.session.get(Dataset, known.dataset_id)
+                   if known and known.dataset_id else None)
+        if known and known.status == ItemStatus.linked:
+            outcome, status = "unchanged", ItemStatus.linked
+        elif dataset is None:
+            dataset = self._linked_dataset(record)
+            if dataset is not None:
+                outcome, status = "linked", ItemStatus.linked
+            else:
+                dataset, outcome, status = self._create(record), "added", ItemStatus.active
+        elif dataset.state == DatasetState.deleted:
+            # Deleted here by its publisher: that choice stands.
+            outcome, status = "unchanged", ItemStatus.active
+        else:
+            self._update(dataset, record)
+            outcome, status = "updated", ItemStatus.active
+        item = self.session.get(HarvestItem, known.id) if known else HarvestItem(
+            source_id=self.source.id, remote_id=record.remote_id)
+        item.remote_url, item.identifier = record.remote_url, record.identifier
+        item.dataset_id = dataset.id if dataset is not None else None
+        item.content_hash, item.status, item.job_id = digest, status, self.job.id
+        item.error, item.missing_since, item.last_seen = None, None, utcnow()
+        self.session.add(item)
+        self.session.flush()
+        self.known[record.remote_id] = _Known(item.id, digest, status, item.dataset_id)
+        return outcome
+
+    def _linked_dataset(self, record: RemoteDataset) -> Dataset | None:
+        """The same dataset already harvested through another source: by a shared global
+        identifier, or on the portal an ODS/udata dataset was republished from."""
+        Item, Source = HarvestItem, HarvestSource
+        found = None
+        if record.identifier:
+            found = self.session.exec(select(Item.dataset_id).where(
+                Item.identifier == record.identifier, Item.source_id != self.source.id,
+                Item.dataset_id.is_not(None))).first()
+        if found is None and record.original_domain:
+            domain = record.original_domain.lower().removeprefix("www.")
+            for dataset_id, url in self.session.exec(
+                    select(Item.dataset_id, Source.url).join(Source, Source.id == Item.source_id)
+                    .where(Item.remote_id == record.remote_id, Item.source_id != self.source.id,
+                           Item.dataset_id.is_not(None))):
+                host = (sa.engine.make_url(url).host if "://" in url else "") or ""
+                if host.lower().removeprefix("www.") == domain:
+                    found = dataset_id
+                    break
+        return self.session.get(Dataset, found) if found is not None else None
+
+    def _fields(self, record: RemoteDataset) -> dict:
+        codes = [c for c in record.insee_codes if territories.zone_id(c) in self.zones]
+        spatial = None
+        if codes or record.geometry:
+            granularity = (record.granularity if record.granularity in Granularity.__members__
+                           else None)
+            spatial = SpatialIn(insee_codes=codes, geometry=None if codes else record.geometry,
+                                granularity=granularity)
+        has_time = record.temporal_start or record.temporal_end
+        return {
+            "title": record.title.strip()[:300] or record.remote_id,
+            "description": record.description,
+            "licence": record.licence or self.config.get("licence") or "notspecified",
+            "keywords": record.keywords,
+            "themes": record.themes or self.config.get("themes") or [],
+            "frequency": record.frequency,
+            "temporal": TemporalCoverage(start=record.temporal_start, end=record.temporal_end)
+            if has_time else None,
+            "spatial": spatial,
+            "table_schema": TableSchemaRef(name=record.schema_name,
+                                           version=record.schema_version)
+            if record.schema_name else None,
+            "contact_point": ContactPoint(name=record.contact_name, email=record.contact_email)
+            if record.contact_name or record.contact_email else None,
+        }
+
+    def _validated(self, model, fields: dict):
+        """The input model; optional fields the remote got wrong (an invalid e-mail, a
+        reversed period…) are dropped rather than losing the whole dataset."""
+        try:
+            return model(**fields)
+        except ValidationError as error:
+            bad = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
+            if not bad or bad & {"title", "publisher", "slug"}:
+                raise
+            return model(**{k: v for k, v in fields.items() if k not in bad})
+
+    def _create(self, record: RemoteDataset) -> Dataset:
+        slug = slugs.claim(self.session, Dataset, None, record.name or record.title,
+                           "un autre jeu de données")
+        data = self._validated(DatasetCreate, self._fields(record) | {
+            "slug": slug, "publisher": self.organization.slug,
+            "state": DatasetState.published})
+        dataset = datasets.create(self.session, self.actor, data)
+        self._provenance(dataset, record)
+        self._sync_resources(dataset, record)
+        return dataset
+
+    def _update(self, dataset: Dataset, record: RemoteDataset) -> None:
+        protected = set(dataset.protected_fields)
+        fields = {k: v for k, v in self._fields(record).items() if k not in protected}
+        if dataset.state == DatasetState.archived:
+            fields["state"] = DatasetState.published  # it came back
+        data = self._validated(DatasetUpdate, fields)
+        datasets.update(self.session, self.actor, dataset, data)
+        self._provenance(dataset, record)
+        if "resources" not in protected:
+            self._sync_resources(dataset, record)
+
+    def _provenance(self, dataset: Dataset, record: RemoteDataset) -> None:
+        if dataset.harvest_source in (None, self.source.name):
+            dataset.harvest_source = self.source.name
+            dataset.remote_id, dataset.remote_url = record.remote_id, record.remote_url
+            dataset.remote_modified = record.modified
+        self.session.add(dataset)
+
+    def _sync_resources(self, dataset: Dataset, record: RemoteDataset) -> None:
+        """Match the remote resources by URL, so ids of unchanged ones stay; files uploaded
+        here are never touched."""
+        existing = {r.url: r for r in self.session.exec(select(Resource).where(
+            Resource.dataset_id == dataset.id, Resource.file_path.is_(None)))}
+        now = utcnow()
+        for remote in record.resources:
+            try:
+                url = _web_url.validate_python(remote.url)
+            except ValidationError:
+                continue
+            resource = existing.pop(url, None) or Resource(dataset_id=dataset.id, title="",
+                                                            url=url)
+            resource.title = (remote.title or url)[:300]
+            resource.description = remote.description or ""
+            resource.format = (remote.format or "")[:32] or None
+            resource.media_type, resource.size = remote.media_type, remote.size
+            resource.sha256, resource.type = remote.sha256, remote.type
+            resource.last_modified = remote.last_modified or now
+            self.session.add(resource)
+        for gone in existing.values():
+            self.session.delete(gone)
+        self.session.flush()
+        search.index_datasets(self.session, [dataset])
+
+    def _record_error(self, error: ItemError) -> None:
+        self.job.errored += 1
+        self.pending_writes += 1
+        remote_id = error.remote_id or f"(sans identifiant n° {self.job.seen})"
+        known = self.known.get(remote_id)
+        item = self.session.get(HarvestItem, known.id) if known else HarvestItem(
+            source_id=self.source.id, remote_id=remote_id[:500])
+        item.status, item.job_id, item.last_seen = ItemStatus.errored, self.job.id, utcnow()
+        item.remote_url = error.remote_url or item.remote_url
+        item.error = {"stage": error.stage, "message": error.message, "http": error.http}
+        with self.session.begin_nested():
+            self.session.add(item)
+        self.known[remote_id] = _Known(item.id, item.content_hash, item.status,
+                                       item.dataset_id)
+
+    # --- deletions ------------------------------------------------------------------------
+
+    def _deletions(self, gathering: Gathering) -> None:
+        if gathering.present is None and not gathering.unchanged:
+            return
+        self.session.commit()
+        now = utcnow()
+        items = self.session.exec(select(HarvestItem).where(
+            HarvestItem.source_id == self.source.id,
+            HarvestItem.status.in_([ItemStatus.active, ItemStatus.linked, ItemStatus.missing,
+                          ItemStatus.errored, ItemStatus.archived]))).all()
+        live = [i for i in items if i.status != ItemStatus.archived]
+        if gathering.unchanged:
+            gone = [i for i in live if i.status == ItemStatus.missing]
+            back = []
+        else:
+            present = gathering.present
+            gone = [i for i in live if i.remote_id not in present]
+            back = [i for i in items if i.remote_id in present and i.status in (
+                ItemStatus.missing, ItemStatus.archived)]
+        newly = [i for i in gone if i.status != ItemStatus.missing]
+        share = len(newly) / max(len(live), 1)
+        threshold = float(self.config.get("deletion_threshold", DELETION_THRESHOLD))
+        if newly and share > threshold and not self.accept_deletions:
+            self.source.needs_review = (
+                f"{len(newly)} jeux de données sur {len(live)} ({share:.0%}) ont disparu d'un "
+                f"coup de la source (seuil : {threshold:.0%}) : rien n'a été archivé. "
+                "Vérifiez la source, puis relancez la moisson en acceptant les suppressions.")
+            self.job.message = self.source.needs_review
+            self.session.add(self.source)
+            self.tripped = True
+            return
+        grace = timedelta(days=float(self.config.get("grace_days", GRACE_DAYS)))
+        for item in newly:
+            item.status, item.missing_since = ItemStatus.missing, now
+            self.session.add(item)
+        for item in gone:
+            if item.missing_since is not None and item.missing_since <= now - grace:
+                self._archive(item)
+        for item in back:
+            self._restore(item)
+        if self.accept_deletions:
+            self.source.needs_review = None
+            self.session.add(self.source)
+        self.session.commit()
+
+    def _archive(self, item: HarvestItem) -> None:
+        item.status = ItemStatus.archived
+        self.session.add(item)
+        dataset = self.session.get(Dataset, item.dataset_id) if item.dataset_id else None
+        owned = dataset is not None and dataset.harvest_source == self.source.name
+        if owned and dataset.state == DatasetState.published:
+            dataset.state, dataset.modified = DatasetState.archived, utcnow()
+            self.session.add(dataset)
+            search.index_datasets(self.session, [dataset])
+        self.job.archived += 1
+
+    def _restore(self, item: HarvestItem) -> None:
+        was_archived = item.status == ItemStatus.archived
+        dataset = self.session.get(Dataset, item.dataset_id) if item.dataset_id else None
+        owned = dataset is not None and dataset.harvest_source == self.source.name
+        item.status = ItemStatus.active if owned else ItemStatus.linked
+        item.missing_since = None
+        self.session.add(item)
+        if was_archived and owned and dataset.state == DatasetState.archived:
+            dataset.state, dataset.modified = DatasetState.published, utcnow()
+            self.session.add(dataset)
+            search.index_datasets(self.session, [dataset])
+            self.job.updated += 1

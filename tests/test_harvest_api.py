@@ -1,0 +1,198 @@
+"""Harvest sources and jobs through the HTTP API and the CLI, with background jobs run by
+real Huey consumers on SQLite and on Redis storage."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import redis
+from portals import serve
+from portals.ckan import CkanPortal
+from typer.testing import CliRunner
+
+from catalogue import jobs
+from catalogue.cli import app
+
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+def source_body(url: str, **extra) -> dict:
+    return {"name": "portail-nancy", "type": "ckan", "url": url,
+            "organization": "ville-de-nancy"} | extra
+
+
+def wait_for_job(client, headers, job_id: int, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/harvest/jobs/{job_id}", headers=headers).json()
+        if job["status"] not in ("pending", "running"):
+            return job
+        time.sleep(0.1)
+    pytest.fail(f"job {job_id} did not finish")
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def consumer(request, monkeypatch, tmp_path):
+    """Background consumers in threads, on the job storage of the parameter."""
+    if request.param == "redis":
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        monkeypatch.setenv("CTD_JOBS_URL", REDIS_URL)
+    else:
+        monkeypatch.setenv("CTD_JOBS_URL", f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    workers = jobs.InProcessWorkers(workers=2)
+    workers.start()
+    yield request.param
+    workers.stop()
+
+
+def test_publisher_adds_coordinator_validates_then_a_background_job_runs(
+        client, world, consumer):
+    portal = CkanPortal(count=6)
+    publisher, coordinator = world.headers("publisher"), world.headers("coordinator")
+    with serve(portal) as url:
+        created = client.post("/api/v1/harvest/sources", json=source_body(url),
+                              headers=publisher)
+        assert created.status_code == 201, created.text
+        assert created.json()["validated"] is False
+        refused = client.post("/api/v1/harvest/sources/portail-nancy/jobs", headers=publisher)
+        assert refused.status_code == 409
+        assert "validée" in refused.json()["detail"]
+        assert client.post("/api/v1/harvest/sources/portail-nancy/validate",
+                           headers=publisher).status_code == 403
+        validated = client.post("/api/v1/harvest/sources/portail-nancy/validate",
+                                headers=coordinator)
+        assert validated.status_code == 200 and validated.json()["validated"] is True
+        started = client.post("/api/v1/harvest/sources/portail-nancy/jobs", headers=publisher)
+        assert started.status_code == 202, started.text
+        job = wait_for_job(client, publisher, started.json()["id"])
+    assert job["status"] == "done" and job["added"] == 6, job
+    source = client.get("/api/v1/harvest/sources/portail-nancy", headers=publisher).json()
+    assert source["datasets"] == 6 and source["last_job"]["id"] == job["id"]
+    listed = client.get("/api/v1/datasets", params={"publisher": "ville-de-nancy"}).json()
+    assert listed["total"] == 6
+
+
+def test_sources_and_jobs_are_scoped_by_role(client, world):
+    portal = CkanPortal(count=1)
+    with serve(portal) as url:
+        assert client.post("/api/v1/harvest/sources", json=source_body(url),
+                           headers=world.headers("publisher")).status_code == 201
+    assert client.get("/api/v1/harvest/sources").status_code == 401
+    assert client.get("/api/v1/harvest/jobs").status_code == 401
+    names = {who: [s["name"] for s in client.get(
+        "/api/v1/harvest/sources", headers=world.headers(who)).json()]
+        for who in ("publisher", "other_publisher", "coordinator", "admin", "vendor")}
+    assert names == {"publisher": ["portail-nancy"], "other_publisher": [],
+                     "coordinator": ["portail-nancy"], "admin": ["portail-nancy"],
+                     "vendor": []}
+    assert client.get("/api/v1/harvest/sources/portail-nancy",
+                      headers=world.headers("other_publisher")).status_code == 404
+    assert client.post("/api/v1/harvest/sources", json=source_body(
+        "https://example.fr", name="autre", organization="ville-de-nancy"),
+        headers=world.headers("other_publisher")).status_code == 403
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"type": "sparql"}, "type"),
+    ({"url": "file:///etc/passwd"}, "url"),
+    ({"url": "pas une adresse"}, "url"),
+    ({"name": "Avec Espaces"}, "name"),
+    ({"config": {"inconnu": 1}}, "config"),
+    ({"config": {"deletion_threshold": 3}}, "config"),
+    ({"organization": "inconnue"}, "organization"),
+])
+def test_bad_source_bodies_are_problems(client, world, body, field):
+    response = client.post("/api/v1/harvest/sources",
+                           json=source_body("https://data.example.fr") | body,
+                           headers=world.headers("admin"))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in json.dumps(response.json())
+
+
+def test_udata_source_needs_an_organization(client, world):
+    response = client.post("/api/v1/harvest/sources", json=source_body(
+        "https://www.data.gouv.fr", type="udata"), headers=world.headers("admin"))
+    assert response.status_code == 422
+    assert "config.organization" in response.text
+
+
+def test_unknown_job_and_source_are_404(client, world):
+    headers = world.headers("admin")
+    assert client.get("/api/v1/harvest/jobs/99999", headers=headers).status_code == 404
+    assert client.get("/api/v1/harvest/jobs/99999999999", headers=headers).status_code == 422
+    assert client.get("/api/v1/harvest/sources/rien", headers=headers).status_code == 404
+
+
+def test_cli_add_list_run_show_jobs(world):
+    runner = CliRunner()
+    portal = CkanPortal(count=4)
+    with serve(portal) as url:
+        added = runner.invoke(app, ["harvest", "add", "--type", "ckan", "--url", url,
+                                    "--organization", "ville-de-nancy", "--name", "nancy",
+                                    "--config", '{"grace_days": 3}'])
+        assert added.exit_code == 0, added.output
+        assert "validée" in added.output
+        ran = runner.invoke(app, ["harvest", "run", "nancy"])
+        assert ran.exit_code == 0, ran.output
+        assert "4 ajouté(s)" in ran.output
+    listed = runner.invoke(app, ["harvest", "list", "--format", "json"])
+    record = json.loads(listed.output)[0]
+    assert record["name"] == "nancy" and record["datasets"] == 4
+    assert record["config"] == {"grace_days": 3.0}
+    shown = json.loads(runner.invoke(app, ["harvest", "show", "nancy"]).output)
+    assert shown["last_job"]["status"] == "done"
+    history = json.loads(runner.invoke(app, ["harvest", "jobs", "nancy", "--format",
+                                             "json"]).output)
+    assert [j["added"] for j in history] == [4]
+
+
+def test_cli_errors_are_french_and_exit_non_zero(world):
+    runner = CliRunner()
+    bad_json = runner.invoke(app, ["harvest", "add", "--type", "ckan", "--url",
+                                   "https://x.fr", "--organization", "ville-de-nancy",
+                                   "--name", "x", "--config", "{pas du json"])
+    assert bad_json.exit_code == 1 and "JSON" in bad_json.output
+    unknown = runner.invoke(app, ["harvest", "run", "inconnue"])
+    assert unknown.exit_code == 1 and "inconnue" in unknown.output
+    bad_org = runner.invoke(app, ["harvest", "add", "--type", "ckan", "--url", "https://x.fr",
+                                  "--organization", "nulle-part", "--name", "x"])
+    assert bad_org.exit_code == 1 and "Erreur" in bad_org.output
+
+
+def test_cli_run_of_an_unreachable_source_fails_with_a_message(world):
+    runner = CliRunner()
+    # Nothing listens on this port once the portal is gone.
+    with serve(CkanPortal(count=0)) as url:
+        pass
+    runner.invoke(app, ["harvest", "add", "--type", "ckan", "--url", url, "--organization",
+                        "ville-de-nancy", "--name", "eteinte"])
+    ran = runner.invoke(app, ["harvest", "run", "eteinte"])
+    assert ran.exit_code == 1
+    assert "échouée" in ran.output and "connect" in ran.output
+
+
+def test_cli_background_run_is_queued_for_the_worker(world, monkeypatch, tmp_path):
+    monkeypatch.setenv("CTD_JOBS_URL", f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    runner = CliRunner()
+    with serve(CkanPortal(count=2)) as url:
+        runner.invoke(app, ["harvest", "add", "--type", "ckan", "--url", url,
+                            "--organization", "ville-de-nancy", "--name", "nancy"])
+        queued = runner.invoke(app, ["harvest", "run", "nancy", "--background"])
+        assert queued.exit_code == 0, queued.output
+        assert "confiée" in queued.output
+        assert len(jobs.queue()) == 1
+        workers = jobs.InProcessWorkers(workers=1)
+        workers.start()
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                shown = json.loads(runner.invoke(app, ["harvest", "show", "nancy"]).output)
+                if shown["last_job"]["status"] == "done":
+                    break
+                time.sleep(0.1)
+        finally:
+            workers.stop()
+    assert shown["last_job"]["added"] == 2
