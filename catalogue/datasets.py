@@ -112,7 +112,9 @@ def _apply_fields(session: Session, dataset: Dataset, data, fields: set[str]) ->
         dataset.contact_name, dataset.contact_email = contact.name, contact.email
 
 
-def create(session: Session, actor: Actor, data: DatasetCreate) -> Dataset:
+def create(session: Session, actor: Actor, data: DatasetCreate, index: bool = True) -> Dataset:
+    """A new dataset; ``index=False`` leaves the search index to the caller (a harvest
+    indexes a whole batch at once)."""
     try:
         publisher = organizations.find(session, data.publisher)
     except NotFound as error:
@@ -128,11 +130,13 @@ def create(session: Session, actor: Actor, data: DatasetCreate) -> Dataset:
     _apply_spatial(session, dataset, data.spatial, publisher)
     session.add(dataset)
     session.flush()
-    search.index_datasets(session, [dataset])
+    if index:
+        search.index_datasets(session, [dataset])
     return dataset
 
 
-def update(session: Session, actor: Actor, dataset: Dataset, data: DatasetUpdate) -> Dataset:
+def update(session: Session, actor: Actor, dataset: Dataset, data: DatasetUpdate,
+           index: bool = True) -> Dataset:
     actor.require(actor.publishes_for(dataset.publisher_id),
                   f"modifier le jeu de données « {dataset.slug} »")
     if data.state == DatasetState.deleted:
@@ -144,7 +148,8 @@ def update(session: Session, actor: Actor, dataset: Dataset, data: DatasetUpdate
     dataset.modified = utcnow()
     session.add(dataset)
     session.flush()
-    search.index_datasets(session, [dataset])
+    if index:
+        search.index_datasets(session, [dataset])
     return dataset
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import ckanapi
 from ckanapi.errors import CKANAPIError
 
+from catalogue.vocabularies import ResourceType
 from connectors import mapping
 from connectors.fetch import Fetcher, FetchError
 from connectors.records import Gathering, ItemError, RemoteDataset, RemoteResource
@@ -175,7 +176,7 @@ def _resource(item: dict) -> RemoteResource | None:
         media_type=item.get("mimetype") or None,
         size=int(size) if isinstance(size, int | str) and str(size).isdigit() else None,
         sha256=checksum.group(1).lower() if checksum else None,
-        type=kind if kind in ("main", "documentation", "api", "update", "code") else "other",
+        type=kind if kind in ResourceType.__members__ else ResourceType.other,
         last_modified=mapping.parse_datetime(item.get("last_modified")),
     )
 

@@ -158,16 +158,13 @@ def run_job(job_id: int, *, accept_deletions: bool = False,
         try:
             run.run(fetcher)
         except FetchError as error:
-            session.rollback()
-            run.finish(JobStatus.failed, _fetch_message(error))
-        except BaseException as error:
-            session.rollback()
-            if isinstance(error, Exception):
-                log.exception("harvest job %s failed", job_id)
-                run.finish(JobStatus.failed, f"Erreur inattendue : {error!r}"[:1000])
-            else:
-                run.finish(JobStatus.interrupted, "Interrompue à la demande.")
-                raise
+            run.abandon(JobStatus.failed, _fetch_message(error))
+        except Exception as error:
+            log.exception("harvest job %s failed", job_id)
+            run.abandon(JobStatus.failed, f"Erreur inattendue : {error!r}"[:1000])
+        except BaseException:
+            run.abandon(JobStatus.interrupted, "Interrompue à la demande.")
+            raise
         finally:
             if own_fetcher:
                 fetcher.close()
@@ -211,6 +208,8 @@ class _Run:
         self.tripped = False
         self.pending_writes = 0
         self.last_commit = time.monotonic()
+        # Datasets written since the last commit, indexed together just before it.
+        self.to_index: dict[int, Dataset] = {}
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -235,11 +234,25 @@ class _Run:
             self.session.add(self.source)
         self.finish(status, self.job.message)
 
-    def finish(self, status: JobStatus, message: str | None) -> None:
-        self.job.status, self.job.message = status, message
-        self.job.finished = self.job.heartbeat = utcnow()
+    def _commit(self) -> None:
+        """Index the datasets written since the last commit, then commit them with the
+        job's counts and heartbeat: one transaction, so the index never lags behind."""
+        search.index_datasets(self.session, list(self.to_index.values()))
+        self.to_index.clear()
+        self.job.heartbeat = utcnow()
         self.session.add(self.job)
         self.session.commit()
+
+    def abandon(self, status: JobStatus, message: str) -> None:
+        """End the job on an error: what was not committed yet is dropped, whole."""
+        self.session.rollback()
+        self.to_index.clear()
+        self.finish(status, message)
+
+    def finish(self, status: JobStatus, message: str | None) -> None:
+        self.job.status, self.job.message = status, message
+        self.job.finished = utcnow()
+        self._commit()
         if self.progress:
             self.progress(self.job, self.total)
 
@@ -248,9 +261,7 @@ class _Run:
         if (self.pending_writes < COMMIT_EVERY_ITEMS
                 and now - self.last_commit < COMMIT_EVERY_SECONDS):
             return
-        self.job.heartbeat = utcnow()
-        self.session.add(self.job)
-        self.session.commit()
+        self._commit()
         self.pending_writes, self.last_commit = 0, now
         if self.progress:
             self.progress(self.job, self.total)
@@ -267,17 +278,20 @@ class _Run:
         self.pending_writes += 1
         try:
             with self.session.begin_nested():
-                outcome = self._store(record, known, digest)
+                outcome, dataset = self._store(record, known, digest)
         except (CatalogueError, ValidationError, ValueError, sa.exc.SQLAlchemyError) as error:
             detail = error.detail if isinstance(error, CatalogueError) else str(error)
             self._record_error(ItemError(record.remote_id, "store", detail[:1000],
                                          remote_url=record.remote_url))
             return
         setattr(self.job, outcome, getattr(self.job, outcome) + 1)
+        if outcome in ("added", "updated"):
+            self.to_index[dataset.id] = dataset
 
-    def _store(self, record: RemoteDataset, known: _Known | None, digest: str) -> str:
+    def _store(self, record: RemoteDataset, known: _Known | None,
+               digest: str) -> tuple[str, Dataset | None]:
         """Write one record; return the count it adds to (added, updated, linked,
-        unchanged)."""
+        unchanged) and its dataset."""
         dataset = (self.session.get(Dataset, known.dataset_id)
                    if known and known.dataset_id else None)
         if known and known.status == ItemStatus.linked:
@@ -303,7 +317,7 @@ class _Run:
         self.session.add(item)
         self.session.flush()
         self.known[record.remote_id] = _Known(item.id, digest, status, item.dataset_id)
-        return outcome
+        return outcome, dataset
 
     def _linked_dataset(self, record: RemoteDataset) -> Dataset | None:
         """The same dataset already harvested through another source: by a shared global
@@ -369,7 +383,7 @@ class _Run:
         data = self._validated(DatasetCreate, self._fields(record) | {
             "slug": slug, "publisher": self.organization.slug,
             "state": DatasetState.published})
-        dataset = datasets.create(self.session, self.actor, data)
+        dataset = datasets.create(self.session, self.actor, data, index=False)
         self._provenance(dataset, record)
         self._sync_resources(dataset, record)
         return dataset
@@ -380,7 +394,7 @@ class _Run:
         if dataset.state == DatasetState.archived:
             fields["state"] = DatasetState.published  # it came back
         data = self._validated(DatasetUpdate, fields)
-        datasets.update(self.session, self.actor, dataset, data)
+        datasets.update(self.session, self.actor, dataset, data, index=False)
         self._provenance(dataset, record)
         if "resources" not in protected:
             self._sync_resources(dataset, record)
@@ -414,8 +428,6 @@ class _Run:
             self.session.add(resource)
         for gone in existing.values():
             self.session.delete(gone)
-        self.session.flush()
-        search.index_datasets(self.session, [dataset])
 
     def _record_error(self, error: ItemError) -> None:
         self.job.errored += 1
@@ -437,7 +449,7 @@ class _Run:
     def _deletions(self, gathering: Gathering) -> None:
         if gathering.present is None and not gathering.unchanged:
             return
-        self.session.commit()
+        self._commit()
         now = utcnow()
         items = self.session.exec(select(HarvestItem).where(
             HarvestItem.source_id == self.source.id,
@@ -476,7 +488,6 @@ class _Run:
         if self.accept_deletions:
             self.source.needs_review = None
             self.session.add(self.source)
-        self.session.commit()
 
     def _archive(self, item: HarvestItem) -> None:
         item.status = ItemStatus.archived
@@ -486,7 +497,7 @@ class _Run:
         if owned and dataset.state == DatasetState.published:
             dataset.state, dataset.modified = DatasetState.archived, utcnow()
             self.session.add(dataset)
-            search.index_datasets(self.session, [dataset])
+            self.to_index[dataset.id] = dataset
         self.job.archived += 1
 
     def _restore(self, item: HarvestItem) -> None:
@@ -499,5 +510,5 @@ class _Run:
         if was_archived and owned and dataset.state == DatasetState.archived:
             dataset.state, dataset.modified = DatasetState.published, utcnow()
             self.session.add(dataset)
-            search.index_datasets(self.session, [dataset])
+            self.to_index[dataset.id] = dataset
             self.job.updated += 1

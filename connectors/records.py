@@ -4,7 +4,7 @@ and what the gather learnt about the source (its new change cursor, the full lis
 A connector is a module with a function ``gather(gathering, fetcher) -> Iterator[RemoteDataset
 | ItemError]``. It yields the datasets that may have changed since ``gathering.cursor`` (all of
 them when the cursor is None), one at a time — never a whole catalogue in a list. Before it
-returns it sets ``gathering.cursor`` to the cursor of the next run and, when it could list
+returns it sets ``gathering.new_cursor`` to the cursor of the next run and, when it could list
 every dataset the source holds (cheaply: ids only), ``gathering.present`` to those ids so that
 the harvest can notice deletions. A failure of the whole source (unreachable, garbage on the
 first page) is raised as ``connectors.fetch.FetchError``; a failure of one dataset is yielded
@@ -32,7 +32,7 @@ class RemoteResource:
     size: int | None = None
     # Only a sha256 announced by the source; other checksum kinds are dropped.
     sha256: str | None = None
-    # One of catalogue.vocabularies.ResourceType: main, documentation, api, update, code, other.
+    # One of catalogue.vocabularies.ResourceType.
     type: str = "main"
     last_modified: datetime | None = None
 

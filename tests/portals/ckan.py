@@ -161,7 +161,7 @@ class CkanPortal(Portal):
         chosen.sort(key=key, reverse=reverse)
         page = chosen[start:start + rows]
         fields = (params.get("fl") or "").replace(",", " ").split()
-        if set(fields) <= {"id", "metadata_modified"}:
+        if fields and set(fields) <= {"id", "metadata_modified"}:
             light = {"id": lambda p: p.id,
                      "metadata_modified": lambda p: p.modified.replace(tzinfo=None).isoformat()}
             results = [{f: light[f](p) for f in fields} for p in page]
