@@ -40,6 +40,7 @@ from catalogue.schemas import (
     TemporalCoverage,
     WebUrl,
 )
+from catalogue.text import slugify
 from catalogue.vocabularies import DatasetState, Granularity
 from connectors.fetch import Fetcher, FetchError
 from connectors.models import (
@@ -64,9 +65,12 @@ CONNECTORS: dict[str, str] = {
 STALE_AFTER = timedelta(minutes=2)
 # A pending job nobody picked up within this time is given up.
 PENDING_TIMEOUT = timedelta(days=1)
-# Writes are committed (with the job's counts and heartbeat) at least this often.
+# Writes are committed (with the job's counts and heartbeat) at least this often, and in
+# batches of at most this many records.
 COMMIT_EVERY_SECONDS = 1.0
-COMMIT_EVERY_ITEMS = 500
+BATCH_SIZE = 200
+# What storing a bad record can raise; anything else is a bug and fails the job.
+STORE_ERRORS = (CatalogueError, ValidationError, ValueError, sa.exc.SQLAlchemyError)
 GRACE_DAYS = 7
 DELETION_THRESHOLD = 0.2
 
@@ -181,10 +185,12 @@ def _fetch_message(error: FetchError) -> str:
 class _Known:
     """What the run needs of a harvest item, loaded once for the whole source."""
 
-    id: int
+    id: int | None
     content_hash: str | None
     status: str
     dataset_id: int | None
+    # The row itself once this run wrote it (its id may not be flushed yet).
+    item: HarvestItem | None = None
 
 
 class _Run:
@@ -206,7 +212,8 @@ class _Run:
         self.total: int | None = None
         # Set when too many datasets vanished at once: the job ends with errors.
         self.tripped = False
-        self.pending_writes = 0
+        # Records to write, stored together at the next commit.
+        self.batch: list[tuple[RemoteDataset, str]] = []
         self.last_commit = time.monotonic()
         # Datasets written since the last commit, indexed together just before it.
         self.to_index: dict[int, Dataset] = {}
@@ -224,7 +231,10 @@ class _Run:
                 self._record_error(entry)
             else:
                 self._take(entry)
-            self._maybe_commit()
+            if (len(self.batch) >= BATCH_SIZE
+                    or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS):
+                self._commit()
+        self._commit()
         self._deletions(gathering)
         failed = self.job.errored or self.tripped
         status = JobStatus.done_with_errors if failed else JobStatus.done
@@ -235,17 +245,22 @@ class _Run:
         self.finish(status, self.job.message)
 
     def _commit(self) -> None:
-        """Index the datasets written since the last commit, then commit them with the
+        """Write the pending records, index the datasets written, and commit them with the
         job's counts and heartbeat: one transaction, so the index never lags behind."""
+        self._write_batch()
         search.index_datasets(self.session, list(self.to_index.values()))
         self.to_index.clear()
         self.job.heartbeat = utcnow()
         self.session.add(self.job)
         self.session.commit()
+        self.last_commit = time.monotonic()
+        if self.progress:
+            self.progress(self.job, self.total)
 
     def abandon(self, status: JobStatus, message: str) -> None:
         """End the job on an error: what was not committed yet is dropped, whole."""
         self.session.rollback()
+        self.batch.clear()
         self.to_index.clear()
         self.finish(status, message)
 
@@ -253,18 +268,6 @@ class _Run:
         self.job.status, self.job.message = status, message
         self.job.finished = utcnow()
         self._commit()
-        if self.progress:
-            self.progress(self.job, self.total)
-
-    def _maybe_commit(self) -> None:
-        now = time.monotonic()
-        if (self.pending_writes < COMMIT_EVERY_ITEMS
-                and now - self.last_commit < COMMIT_EVERY_SECONDS):
-            return
-        self._commit()
-        self.pending_writes, self.last_commit = 0, now
-        if self.progress:
-            self.progress(self.job, self.total)
 
     # --- one remote dataset ---------------------------------------------------------------
 
@@ -274,24 +277,46 @@ class _Run:
         if known and known.content_hash == digest and known.status in (
                 ItemStatus.active, ItemStatus.linked):
             self.job.unchanged += 1
+        else:
+            self.batch.append((record, digest))
+
+    def _write_batch(self) -> None:
+        """Store the pending records in one savepoint; if one of them fails, store them
+        again one savepoint each, so that it fails alone."""
+        batch, self.batch = self.batch, []
+        if not batch:
             return
-        self.pending_writes += 1
         try:
             with self.session.begin_nested():
-                outcome, dataset = self._store(record, known, digest)
-        except (CatalogueError, ValidationError, ValueError, sa.exc.SQLAlchemyError) as error:
-            detail = error.detail if isinstance(error, CatalogueError) else str(error)
-            self._record_error(ItemError(record.remote_id, "store", detail[:1000],
-                                         remote_url=record.remote_url))
-            return
-        setattr(self.job, outcome, getattr(self.job, outcome) + 1)
-        if outcome in ("added", "updated"):
-            self.to_index[dataset.id] = dataset
+                stored = [self._store(record, digest) for record, digest in batch]
+        except STORE_ERRORS:
+            stored = []
+            for record, digest in batch:
+                try:
+                    with self.session.begin_nested():
+                        stored.append(self._store(record, digest))
+                except STORE_ERRORS as error:
+                    detail = error.detail if isinstance(error, CatalogueError) else str(error)
+                    self._record_error(ItemError(record.remote_id, "store", detail[:1000],
+                                                 remote_url=record.remote_url))
+        for outcome, dataset, item in stored:
+            setattr(self.job, outcome, getattr(self.job, outcome) + 1)
+            if outcome in ("added", "updated"):
+                self.to_index[dataset.id] = dataset
+            self.known[item.remote_id] = _Known(item.id, item.content_hash, item.status,
+                                                item.dataset_id, item)
 
-    def _store(self, record: RemoteDataset, known: _Known | None,
-               digest: str) -> tuple[str, Dataset | None]:
+    def _item(self, remote_id: str) -> HarvestItem:
+        known = self.known.get(remote_id)
+        if known is None:
+            return HarvestItem(source_id=self.source.id, remote_id=remote_id[:500])
+        return known.item or self.session.get(HarvestItem, known.id)
+
+    def _store(self, record: RemoteDataset, digest: str) -> tuple[str, Dataset | None,
+                                                                  HarvestItem]:
         """Write one record; return the count it adds to (added, updated, linked,
-        unchanged) and its dataset."""
+        unchanged), its dataset and its item."""
+        known = self.known.get(record.remote_id)
         dataset = (self.session.get(Dataset, known.dataset_id)
                    if known and known.dataset_id else None)
         if known and known.status == ItemStatus.linked:
@@ -308,16 +333,13 @@ class _Run:
         else:
             self._update(dataset, record)
             outcome, status = "updated", ItemStatus.active
-        item = self.session.get(HarvestItem, known.id) if known else HarvestItem(
-            source_id=self.source.id, remote_id=record.remote_id)
+        item = self._item(record.remote_id)
         item.remote_url, item.identifier = record.remote_url, record.identifier
         item.dataset_id = dataset.id if dataset is not None else None
         item.content_hash, item.status, item.job_id = digest, status, self.job.id
         item.error, item.missing_since, item.last_seen = None, None, utcnow()
         self.session.add(item)
-        self.session.flush()
-        self.known[record.remote_id] = _Known(item.id, digest, status, item.dataset_id)
-        return outcome, dataset
+        return outcome, dataset, item
 
     def _linked_dataset(self, record: RemoteDataset) -> Dataset | None:
         """The same dataset already harvested through another source: by a shared global
@@ -378,14 +400,20 @@ class _Run:
             return model(**{k: v for k, v in fields.items() if k not in bad})
 
     def _create(self, record: RemoteDataset) -> Dataset:
-        slug = slugs.claim(self.session, Dataset, None, record.name or record.title,
-                           "un autre jeu de données")
-        data = self._validated(DatasetCreate, self._fields(record) | {
-            "slug": slug, "publisher": self.organization.slug,
-            "state": DatasetState.published})
-        dataset = datasets.create(self.session, self.actor, data, index=False)
+        fields = self._fields(record) | {"publisher": self.organization.slug,
+                                         "state": DatasetState.published}
+        wished = slugify(record.name or "", max_length=90)
+        try:
+            # The source's own name when it is free (one query), else a free variant.
+            data = self._validated(DatasetCreate, fields | {"slug": wished or None})
+            dataset = datasets.create(self.session, self.actor, data, index=False)
+        except (Conflict, ValidationError):
+            slug = slugs.claim(self.session, Dataset, None, record.name or record.title,
+                               "un autre jeu de données")
+            data = self._validated(DatasetCreate, fields | {"slug": slug})
+            dataset = datasets.create(self.session, self.actor, data, index=False)
         self._provenance(dataset, record)
-        self._sync_resources(dataset, record)
+        self._sync_resources(dataset, record, new=True)
         return dataset
 
     def _update(self, dataset: Dataset, record: RemoteDataset) -> None:
@@ -406,10 +434,11 @@ class _Run:
             dataset.remote_modified = record.modified
         self.session.add(dataset)
 
-    def _sync_resources(self, dataset: Dataset, record: RemoteDataset) -> None:
+    def _sync_resources(self, dataset: Dataset, record: RemoteDataset,
+                        new: bool = False) -> None:
         """Match the remote resources by URL, so ids of unchanged ones stay; files uploaded
         here are never touched."""
-        existing = {r.url: r for r in self.session.exec(select(Resource).where(
+        existing = {} if new else {r.url: r for r in self.session.exec(select(Resource).where(
             Resource.dataset_id == dataset.id, Resource.file_path.is_(None)))}
         now = utcnow()
         for remote in record.resources:
@@ -431,25 +460,21 @@ class _Run:
 
     def _record_error(self, error: ItemError) -> None:
         self.job.errored += 1
-        self.pending_writes += 1
         remote_id = error.remote_id or f"(sans identifiant n° {self.job.seen})"
-        known = self.known.get(remote_id)
-        item = self.session.get(HarvestItem, known.id) if known else HarvestItem(
-            source_id=self.source.id, remote_id=remote_id[:500])
+        item = self._item(remote_id)
         item.status, item.job_id, item.last_seen = ItemStatus.errored, self.job.id, utcnow()
         item.remote_url = error.remote_url or item.remote_url
         item.error = {"stage": error.stage, "message": error.message, "http": error.http}
         with self.session.begin_nested():
             self.session.add(item)
         self.known[remote_id] = _Known(item.id, item.content_hash, item.status,
-                                       item.dataset_id)
+                                       item.dataset_id, item)
 
     # --- deletions ------------------------------------------------------------------------
 
     def _deletions(self, gathering: Gathering) -> None:
         if gathering.present is None and not gathering.unchanged:
             return
-        self._commit()
         now = utcnow()
         items = self.session.exec(select(HarvestItem).where(
             HarvestItem.source_id == self.source.id,

@@ -51,6 +51,11 @@ class ItemStatus(StrEnum):
     errored = "errored"
 
 
+def _new_dict() -> dict:
+    """Not the builtin ``dict``: see ``catalogue.models._json_list``."""
+    return {}
+
+
 def _time(**kw):
     return Field(sa_type=UTCDateTime, **kw)
 
@@ -65,7 +70,7 @@ class HarvestSource(SQLModel, table=True):
     url: str
     organization_id: int = Field(foreign_key="organization.id", index=True)
     # Filters and defaults: see connectors.sources.CONFIG_KEYS.
-    config: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    config: dict[str, Any] = Field(default_factory=_new_dict, sa_type=sa.JSON)
     schedule: Schedule = Field(default=Schedule.manual, sa_type=sa.String(16))
     enabled: bool = True
     validated_by: str | None = None
@@ -128,6 +133,6 @@ class HarvestItem(SQLModel, table=True):
     # {"stage", "message", "http": {"url", "status", "content_type"}} of the last failure.
     error: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # Per resource URL: {"etag", "last_modified", "sha256"} of the files fetched.
-    files: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    files: dict[str, Any] = Field(default_factory=_new_dict, sa_type=sa.JSON)
     first_seen: datetime = _time(default_factory=utcnow)
     last_seen: datetime = _time(default_factory=utcnow)
