@@ -44,7 +44,7 @@ def portal_for(protocol: str, count: int):
     if protocol == "dcat":
         from portals.dcat import DcatPortal
 
-        return DcatPortal(count=count), "dcat", "/catalog.ttl"
+        return DcatPortal(count=count, page_size=100), "dcat", "/catalog"
     raise SystemExit(f"unknown protocol {protocol}")
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from catalogue import organizations, search, slugs, territories
 from catalogue.auth import Actor
-from catalogue.errors import Invalid, NotFound
+from catalogue.errors import Conflict, Invalid, NotFound
 from catalogue.models import Dataset, Licence, Organization, Resource, utcnow
 from catalogue.schemas import (
     ContactPoint,
@@ -52,14 +52,23 @@ def find(session: Session, actor: Actor, ref: str) -> Dataset:
     return dataset
 
 
+def _publisher_coverage(session: Session,
+                        publisher: Organization) -> tuple[list[str], shapely.Geometry | None]:
+    """The zones and the area of the publisher's territory: a dataset's default coverage."""
+    zones = [z for z in organizations.zones(publisher)
+             if session.get(territories.Territory, z) is not None]
+    shape = territories.zones_geometry(session, zones) if zones else (
+        shapely.from_geojson(publisher.geometry) if publisher.geometry else None)
+    return zones, shape
+
+
 def _apply_spatial(session: Session, dataset: Dataset, spatial: SpatialIn | None,
-                   publisher: Organization) -> None:
-    """Coverage from INSEE codes, from a drawn geometry, or by default the publisher's."""
+                   publisher: Organization,
+                   default: tuple[list[str], shapely.Geometry | None] | None = None) -> None:
+    """Coverage from INSEE codes, from a drawn geometry, or by default the publisher's
+    (``default``, when the caller computed it already)."""
     if spatial is None:
-        zones = [z for z in organizations.zones(publisher)
-                 if session.get(territories.Territory, z) is not None]
-        shape = territories.zones_geometry(session, zones) if zones else (
-            shapely.from_geojson(publisher.geometry) if publisher.geometry else None)
+        zones, shape = default or _publisher_coverage(session, publisher)
         granularity = None
     else:
         zones = []
@@ -113,26 +122,51 @@ def _apply_fields(session: Session, dataset: Dataset, data, fields: set[str]) ->
 
 
 def create(session: Session, actor: Actor, data: DatasetCreate, index: bool = True) -> Dataset:
-    """A new dataset; ``index=False`` leaves the search index to the caller (a harvest
-    indexes a whole batch at once)."""
-    try:
-        publisher = organizations.find(session, data.publisher)
-    except NotFound as error:
-        raise Invalid(error.detail, field="publisher") from None
-    actor.require(actor.publishes_for(publisher.id),
-                  f"publier au nom de l'organisation « {publisher.slug} »")
-    if data.state == DatasetState.deleted:
-        raise Invalid("Un jeu de données ne peut pas être créé supprimé.", field="state")
-    dataset = Dataset(title=data.title, publisher_id=publisher.id,
-                      slug=slugs.claim(session, Dataset, data.slug, data.title,
-                                       "un autre jeu de données"))
-    _apply_fields(session, dataset, data, data.model_fields_set | {"licence", "title", "state"})
-    _apply_spatial(session, dataset, data.spatial, publisher)
-    session.add(dataset)
+    return create_many(session, actor, [data], index)[0]
+
+
+def create_many(session: Session, actor: Actor, items: list[DatasetCreate],
+                index: bool = True) -> list[Dataset]:
+    """New datasets, with each lookup made once for all of them and their rows inserted
+    together (a harvest writes hundreds at a time). ``index=False`` leaves the search index
+    to the caller."""
+    publishers: dict[str, Organization] = {}
+    for data in items:
+        if data.publisher not in publishers:
+            try:
+                publishers[data.publisher] = organizations.find(session, data.publisher)
+            except NotFound as error:
+                raise Invalid(error.detail, field="publisher") from None
+            org = publishers[data.publisher]
+            actor.require(actor.publishes_for(org.id),
+                          f"publier au nom de l'organisation « {org.slug} »")
+        if data.state == DatasetState.deleted:
+            raise Invalid("Un jeu de données ne peut pas être créé supprimé.", field="state")
+    explicit = [data.slug for data in items if data.slug]
+    taken = set(session.exec(select(Dataset.slug).where(Dataset.slug.in_(explicit)))
+                ) if explicit else set()
+    coverage: dict[int, tuple] = {}
+    created: list[Dataset] = []
+    for data in items:
+        if data.slug in taken:
+            raise Conflict(f"L'identifiant « {data.slug} » est déjà pris par un autre jeu de "
+                           "données.")
+        publisher = publishers[data.publisher]
+        slug = data.slug or slugs.claim(session, Dataset, None, data.title,
+                                        "un autre jeu de données", reserved=taken)
+        taken.add(slug)
+        dataset = Dataset(title=data.title, publisher_id=publisher.id, slug=slug)
+        _apply_fields(session, dataset, data,
+                      data.model_fields_set | {"licence", "title", "state"})
+        if data.spatial is None and publisher.id not in coverage:
+            coverage[publisher.id] = _publisher_coverage(session, publisher)
+        _apply_spatial(session, dataset, data.spatial, publisher, coverage.get(publisher.id))
+        created.append(dataset)
+    session.add_all(created)
     session.flush()
     if index:
-        search.index_datasets(session, [dataset])
-    return dataset
+        search.index_datasets(session, created)
+    return created
 
 
 def update(session: Session, actor: Actor, dataset: Dataset, data: DatasetUpdate,

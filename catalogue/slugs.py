@@ -18,10 +18,13 @@ def matches(model, ref: str):
     return model.slug == ref
 
 
-def claim(session: Session, model, explicit: str | None, source: str, what: str) -> str:
-    """``explicit`` if free (409 if taken), else a free slug made from ``source``."""
+def claim(session: Session, model, explicit: str | None, source: str, what: str,
+          reserved: set[str] | frozenset[str] = frozenset()) -> str:
+    """``explicit`` if free (409 if taken), else a free slug made from ``source``; slugs in
+    ``reserved`` (given to records not written yet) count as taken."""
     def taken(slug: str) -> bool:
-        return session.exec(select(model.id).where(model.slug == slug)).first() is not None
+        return slug in reserved or session.exec(
+            select(model.id).where(model.slug == slug)).first() is not None
 
     if explicit:
         if taken(explicit):

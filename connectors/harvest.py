@@ -288,7 +288,7 @@ class _Run:
             return
         try:
             with self.session.begin_nested():
-                stored = [self._store(record, digest) for record, digest in batch]
+                stored = self._store_all(batch)
         except STORE_ERRORS:
             stored = []
             for record, digest in batch:
@@ -305,6 +305,58 @@ class _Run:
                 self.to_index[dataset.id] = dataset
             self.known[item.remote_id] = _Known(item.id, item.content_hash, item.status,
                                                 item.dataset_id, item)
+
+    def _store_all(self, batch: list[tuple[RemoteDataset, str]]) -> list[tuple]:
+        """Store a batch: datasets new to the catalogue are created together, the others
+        (updates, links) one after the other."""
+        identifiers = [r.identifier for r, _ in batch if r.identifier]
+        shared = set(self.session.exec(select(HarvestItem.identifier).where(
+            HarvestItem.identifier.in_(identifiers), HarvestItem.source_id != self.source.id,
+            HarvestItem.dataset_id.is_not(None)))) if identifiers else set()
+        fresh, others = [], []
+        for record, digest in batch:
+            known = self.known.get(record.remote_id)
+            new = (known is None or known.dataset_id is None) and not (
+                known and known.status == ItemStatus.linked)
+            if new and record.identifier not in shared and not record.original_domain:
+                fresh.append((record, digest))
+            else:
+                others.append((record, digest))
+        stored = [self._store(record, digest) for record, digest in others]
+        return stored + self._create_all(fresh) if fresh else stored
+
+    def _create_all(self, fresh: list[tuple[RemoteDataset, str]]) -> list[tuple]:
+        wished = [slugify(record.name or "", max_length=90) for record, _ in fresh]
+        taken = set(self.session.exec(select(Dataset.slug).where(
+            Dataset.slug.in_([w for w in wished if w]))))
+        payloads = []
+        for (record, _), slug in zip(fresh, wished, strict=True):
+            # The source's own name when it is free, else a free variant of it.
+            if not slug or slug.isdigit() or slug in taken:
+                slug = slugs.claim(self.session, Dataset, None, record.name or record.title,
+                                   "un autre jeu de données", reserved=taken)
+            taken.add(slug)
+            payloads.append(self._validated(DatasetCreate, self._fields(record) | {
+                "slug": slug, "publisher": self.organization.slug,
+                "state": DatasetState.published}))
+        created = datasets.create_many(self.session, self.actor, payloads, index=False)
+        stored = []
+        for (record, digest), dataset in zip(fresh, created, strict=True):
+            self._provenance(dataset, record)
+            self._sync_resources(dataset, record, new=True)
+            stored.append(("added", dataset,
+                           self._write_item(record, digest, dataset, ItemStatus.active)))
+        return stored
+
+    def _write_item(self, record: RemoteDataset, digest: str, dataset: Dataset | None,
+                    status: ItemStatus) -> HarvestItem:
+        item = self._item(record.remote_id)
+        item.remote_url, item.identifier = record.remote_url, record.identifier
+        item.dataset_id = dataset.id if dataset is not None else None
+        item.content_hash, item.status, item.job_id = digest, status, self.job.id
+        item.error, item.missing_since, item.last_seen = None, None, utcnow()
+        self.session.add(item)
+        return item
 
     def _item(self, remote_id: str) -> HarvestItem:
         known = self.known.get(remote_id)
@@ -323,23 +375,16 @@ class _Run:
             outcome, status = "unchanged", ItemStatus.linked
         elif dataset is None:
             dataset = self._linked_dataset(record)
-            if dataset is not None:
-                outcome, status = "linked", ItemStatus.linked
-            else:
-                dataset, outcome, status = self._create(record), "added", ItemStatus.active
+            if dataset is None:
+                return self._create_all([(record, digest)])[0]
+            outcome, status = "linked", ItemStatus.linked
         elif dataset.state == DatasetState.deleted:
             # Deleted here by its publisher: that choice stands.
             outcome, status = "unchanged", ItemStatus.active
         else:
             self._update(dataset, record)
             outcome, status = "updated", ItemStatus.active
-        item = self._item(record.remote_id)
-        item.remote_url, item.identifier = record.remote_url, record.identifier
-        item.dataset_id = dataset.id if dataset is not None else None
-        item.content_hash, item.status, item.job_id = digest, status, self.job.id
-        item.error, item.missing_since, item.last_seen = None, None, utcnow()
-        self.session.add(item)
-        return outcome, dataset, item
+        return outcome, dataset, self._write_item(record, digest, dataset, status)
 
     def _linked_dataset(self, record: RemoteDataset) -> Dataset | None:
         """The same dataset already harvested through another source: by a shared global
@@ -398,23 +443,6 @@ class _Run:
             if not bad or bad & {"title", "publisher", "slug"}:
                 raise
             return model(**{k: v for k, v in fields.items() if k not in bad})
-
-    def _create(self, record: RemoteDataset) -> Dataset:
-        fields = self._fields(record) | {"publisher": self.organization.slug,
-                                         "state": DatasetState.published}
-        wished = slugify(record.name or "", max_length=90)
-        try:
-            # The source's own name when it is free (one query), else a free variant.
-            data = self._validated(DatasetCreate, fields | {"slug": wished or None})
-            dataset = datasets.create(self.session, self.actor, data, index=False)
-        except (Conflict, ValidationError):
-            slug = slugs.claim(self.session, Dataset, None, record.name or record.title,
-                               "un autre jeu de données")
-            data = self._validated(DatasetCreate, fields | {"slug": slug})
-            dataset = datasets.create(self.session, self.actor, data, index=False)
-        self._provenance(dataset, record)
-        self._sync_resources(dataset, record, new=True)
-        return dataset
 
     def _update(self, dataset: Dataset, record: RemoteDataset) -> None:
         protected = set(dataset.protected_fields)
