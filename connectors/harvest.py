@@ -77,6 +77,24 @@ DELETION_THRESHOLD = 0.2
 _web_url = TypeAdapter(WebUrl)
 
 
+def _resource_values(record: RemoteDataset) -> dict[str, dict]:
+    """The columns of each remote resource with a usable link, by URL (the first of each)."""
+    now = utcnow()
+    values: dict[str, dict] = {}
+    for remote in record.resources:
+        try:
+            url = _web_url.validate_python(remote.url)
+        except ValidationError:
+            continue
+        values.setdefault(url, {
+            "url": url, "title": (remote.title or url)[:300],
+            "description": remote.description or "",
+            "format": (remote.format or "")[:32] or None, "media_type": remote.media_type,
+            "size": remote.size, "sha256": remote.sha256, "type": remote.type,
+            "last_modified": remote.last_modified or now})
+    return values
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -340,12 +358,15 @@ class _Run:
                 "slug": slug, "publisher": self.organization.slug,
                 "state": DatasetState.published}))
         created = datasets.create_many(self.session, self.actor, payloads, index=False)
-        stored = []
+        stored, files, now = [], [], utcnow()
         for (record, digest), dataset in zip(fresh, created, strict=True):
             self._provenance(dataset, record)
-            self._sync_resources(dataset, record, new=True)
+            files += [{"dataset_id": dataset.id, "created": now, **values}
+                      for values in _resource_values(record).values()]
             stored.append(("added", dataset,
                            self._write_item(record, digest, dataset, ItemStatus.active)))
+        if files:  # rows of new datasets: one INSERT, no objects to track
+            self.session.execute(sa.insert(Resource), files)
         return stored
 
     def _write_item(self, record: RemoteDataset, digest: str, dataset: Dataset | None,
@@ -462,26 +483,15 @@ class _Run:
             dataset.remote_modified = record.modified
         self.session.add(dataset)
 
-    def _sync_resources(self, dataset: Dataset, record: RemoteDataset,
-                        new: bool = False) -> None:
+    def _sync_resources(self, dataset: Dataset, record: RemoteDataset) -> None:
         """Match the remote resources by URL, so ids of unchanged ones stay; files uploaded
         here are never touched."""
-        existing = {} if new else {r.url: r for r in self.session.exec(select(Resource).where(
+        existing = {r.url: r for r in self.session.exec(select(Resource).where(
             Resource.dataset_id == dataset.id, Resource.file_path.is_(None)))}
-        now = utcnow()
-        for remote in record.resources:
-            try:
-                url = _web_url.validate_python(remote.url)
-            except ValidationError:
-                continue
-            resource = existing.pop(url, None) or Resource(dataset_id=dataset.id, title="",
-                                                            url=url)
-            resource.title = (remote.title or url)[:300]
-            resource.description = remote.description or ""
-            resource.format = (remote.format or "")[:32] or None
-            resource.media_type, resource.size = remote.media_type, remote.size
-            resource.sha256, resource.type = remote.sha256, remote.type
-            resource.last_modified = remote.last_modified or now
+        for url, values in _resource_values(record).items():
+            resource = existing.pop(url, None) or Resource(dataset_id=dataset.id, **values)
+            for name, value in values.items():
+                setattr(resource, name, value)
             self.session.add(resource)
         for gone in existing.values():
             self.session.delete(gone)
