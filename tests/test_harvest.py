@@ -30,10 +30,10 @@ BIN = Path(sys.executable).parent
 
 
 def add_source(url: str, name: str = "portail-nancy", type: str = "ckan",
-               organization: str = "ville-de-nancy", **config) -> str:
+               owner: str = "ville-de-nancy", **config) -> str:
     with db.session_scope() as session:
         sources.create(session, OPERATOR, SourceCreate(
-            name=name, type=type, url=url, organization=organization,
+            name=name, type=type, url=url, organization=owner,
             config=SourceConfig(**config)))
     return name
 
@@ -220,7 +220,7 @@ def test_the_same_dataset_through_two_sources_is_linked_not_duplicated(world):
     first.uri_base = second.uri_base = "https://data.nancy.fr/datasets"
     with serve(first) as url_a, serve(second) as url_b:
         add_source(url_a, name="portail-nancy")
-        add_source(url_b, name="miroir-region", organization="ville-d-epinal")
+        add_source(url_b, name="miroir-region", owner="ville-d-epinal")
         assert run("portail-nancy").added == 4
         job = run("miroir-region")
     assert (job.added, job.linked) == (0, 4)
