@@ -166,6 +166,9 @@ class Resource(SQLModel, table=True):
     url: str | None = None
     # Path of an uploaded file, relative to the files directory.
     file_path: str | None = None
+    # Path of the copy of a remote file a harvest fetched (relative to the files directory),
+    # kept for quality scans; the public link stays ``url``.
+    local_copy: str | None = None
     format: str | None = Field(default=None, max_length=32)
     media_type: str | None = None
     size: int | None = Field(default=None, sa_type=sa.BigInteger)

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from catalogue import datasets, search, slugs, territories
 from catalogue.auth import Actor
+from catalogue.config import load_settings
 from catalogue.db import get_engine
 from catalogue.errors import CatalogueError, Conflict
 from catalogue.models import Dataset, Organization, Resource, utcnow
@@ -235,10 +236,15 @@ class _Run:
         self.last_commit = time.monotonic()
         # Datasets written since the last commit, indexed together just before it.
         self.to_index: dict[int, Dataset] = {}
+        # Datasets whose files to fetch once the batch is committed (downloads never hold a
+        # write transaction open).
+        self.to_download: list[int] = []
+        self.fetcher: Fetcher | None = None
 
     # --- the loop -------------------------------------------------------------------------
 
     def run(self, fetcher: Fetcher) -> None:
+        self.fetcher = fetcher
         gathering = Gathering(url=self.source.url, config=self.config,
                               cursor=self.source.cursor)
         gather = importlib.import_module(CONNECTORS[self.source.type]).gather
@@ -271,6 +277,8 @@ class _Run:
         self.job.heartbeat = utcnow()
         self.session.add(self.job)
         self.session.commit()
+        if self.to_download:
+            self._fetch_files()
         self.last_commit = time.monotonic()
         if self.progress:
             self.progress(self.job, self.total)
@@ -280,6 +288,7 @@ class _Run:
         self.session.rollback()
         self.batch.clear()
         self.to_index.clear()
+        self.to_download.clear()
         self.finish(status, message)
 
     def finish(self, status: JobStatus, message: str | None) -> None:
@@ -321,6 +330,8 @@ class _Run:
             setattr(self.job, outcome, getattr(self.job, outcome) + 1)
             if outcome in ("added", "updated"):
                 self.to_index[dataset.id] = dataset
+                if self.config.get("download_files"):
+                    self.to_download.append(dataset.id)
             self.known[item.remote_id] = _Known(item.id, item.content_hash, item.status,
                                                 item.dataset_id, item)
 
@@ -495,6 +506,45 @@ class _Run:
             self.session.add(resource)
         for gone in existing.values():
             self.session.delete(gone)
+
+    def _fetch_files(self) -> None:
+        """Fetch the files of the datasets just written into the data directory, with the
+        validators of the last fetch so that an unchanged file is not fetched again."""
+        dataset_ids, self.to_download = self.to_download, []
+        limit = int(self.config.get("max_file_bytes") or 200 * 1024 * 1024)
+        files_dir = load_settings().files_dir
+        rows = self.session.exec(
+            select(Resource, HarvestItem)
+            .join(HarvestItem, HarvestItem.dataset_id == Resource.dataset_id)
+            .where(Resource.dataset_id.in_(dataset_ids), Resource.file_path.is_(None),
+                   Resource.url.is_not(None), HarvestItem.source_id == self.source.id)
+            .order_by(Resource.id)).all()
+        for resource, item in rows:
+            before = item.files.get(resource.url) or {}
+            relative = f"harvest/{self.source.id}/{resource.id}"
+            if (resource.local_copy and resource.sha256
+                    and resource.sha256 == before.get("sha256")):
+                continue  # the source announces the checksum of the copy we have
+            try:
+                got = self.fetcher.download(
+                    resource.url, files_dir / relative, max_bytes=limit,
+                    etag=before.get("etag"), last_modified=before.get("last_modified"))
+            except FetchError as error:
+                self.job.errored += 1
+                # The dataset stands; an errored item is written again, and its files
+                # fetched again, by the next run.
+                item.status = ItemStatus.errored
+                item.error = {"stage": "download", "message": error.message,
+                              "http": error.http()}
+                item.job_id = self.job.id
+                self.session.add(item)
+                continue
+            resource.local_copy, resource.size, resource.sha256 = relative, got.size, got.sha256
+            resource.media_type = resource.media_type or got.media_type
+            item.files = {**item.files, resource.url: {
+                "etag": got.etag, "last_modified": got.last_modified, "sha256": got.sha256}}
+            self.session.add_all([resource, item])
+        self.session.commit()
 
     def _record_error(self, error: ItemError) -> None:
         self.job.errored += 1

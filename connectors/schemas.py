@@ -26,6 +26,11 @@ class SourceConfig(BaseModel):
                                   description="ckan: records asked per page (1000 by default).")
     themes: Themes | None = Field(None, description="Themes given to datasets without any.")
     licence: str | None = Field(None, description="Licence given to datasets without any.")
+    download_files: bool = Field(
+        False, description="Fetch the resources' files into the data directory (for quality "
+                           "scans), again only when they changed.")
+    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1, le=50 * 1024**3,
+                                description="Files larger than this are not fetched.")
     grace_days: float = Field(7, ge=0, le=365,
                               description="Days a vanished dataset waits before archiving.")
     deletion_threshold: float = Field(

@@ -4,6 +4,7 @@ faults, protected fields, links between sources, and a job killed with SIGKILL."
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -366,3 +367,45 @@ def _wait_for(base: str) -> None:
             pass
         time.sleep(0.1)
     pytest.fail(f"the second ctd did not start on {base}")
+
+
+def test_files_are_fetched_once_and_again_only_when_they_change(world, data_dir):
+    portal = CkanPortal(count=3)
+    with serve(portal) as url:
+        portal.files_base = f"{url}/files"
+        add_source(url, download_files=True)
+        job = run("portail-nancy")
+        assert job.status == JobStatus.done, job.message
+        with db.session_scope() as session:
+            copies = session.exec(select(Resource).order_by(Resource.id)).all()
+            assert len(copies) == 9 and all(r.local_copy for r in copies)
+            first = copies[0]
+            body = (data_dir / "files" / first.local_copy).read_bytes()
+            assert hashlib.sha256(body).hexdigest() == first.sha256
+            assert first.size == len(body) and body.startswith(b"code_insee;valeur")
+        changed = next(iter(portal.packages))
+        portal.modify(changed)
+        portal.requests.clear()
+        job = run("portail-nancy")
+        assert job.updated == 1
+        fetched = [r for r in portal.requests if r.path.startswith("/files/")]
+        # Only the changed dataset's three files were asked for, with their validators.
+        assert len(fetched) == 3 and all("if-none-match" in r.headers for r in fetched)
+        with db.session_scope() as session:
+            new = session.get(Resource, first.id)
+            assert (data_dir / "files" / new.local_copy).read_bytes() != body
+
+
+def test_a_file_over_the_size_cap_is_an_item_error_and_the_dataset_stands(world):
+    portal = CkanPortal(count=1, resources=1)
+    with serve(portal) as url:
+        portal.files_base = f"{url}/files"
+        add_source(url, download_files=True, max_file_bytes=10)
+        job = run("portail-nancy", fetcher=quick_fetcher())
+    assert job.status == JobStatus.done_with_errors
+    assert (job.added, job.errored) == (1, 1)
+    with db.session_scope() as session:
+        detail = sources.job_detail(session, session.get(HarvestJob, job.id), "portail-nancy")
+        assert detail.errors[0].error["stage"] == "download"
+        assert session.exec(select(Resource)).one().local_copy is None
+    assert len(harvested()) == 1

@@ -6,6 +6,7 @@ datasets cost little memory."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -45,6 +46,8 @@ class CkanPortal(Portal):
         self.touch_before_page: dict[int, str] = {}
         # A global identifier in the ``uri`` extra, shared by portals that hold the same data.
         self.uri_base: str | None = None
+        # Where resource files are served: this portal's own /files/ once the test sets it.
+        self.files_base = "https://files.example.fr"
         self.clock = self.start
         for _ in range(count):
             self.add(organization)
@@ -96,14 +99,27 @@ class CkanPortal(Portal):
             "metadata_modified": stamp,
             "resources": [{
                 "id": f"{p.id}-r{index}", "package_id": p.id,
-                "url": f"https://files.example.fr/{p.name}/fichier-{index}.csv",
+                "url": f"{self.files_base}/{p.name}/fichier-{index}.csv",
                 "name": f"Fichier {index}", "description": "", "format": "CSV",
                 "mimetype": "text/csv", "size": 1000 * index, "hash": "",
                 "resource_type": None, "last_modified": stamp,
             } for index in range(1, self.resources + 1)],
         }
 
+    def file(self, path: str) -> bytes:
+        """The CSV behind a resource URL: its content follows the dataset's version."""
+        name = path.split("/")[2]
+        package = next((p for p in self.packages.values() if p.name == name), None)
+        version = package.version if package else 0
+        return f"code_insee;valeur\n54395;{version}\n88160;{len(path)}\n".encode()
+
     def handle(self, request: Request) -> Reply:
+        if request.path.startswith("/files/"):
+            body = self.file(request.path)
+            etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+            if request.headers.get("if-none-match") == etag:
+                return Reply(304, b"", "text/csv", {"ETag": etag})
+            return Reply(200, body, "text/csv; charset=utf-8", {"ETag": etag})
         match = re.fullmatch(r"/api(?:/3)?/action/(\w+)", request.path)
         if not match:
             return Reply(404, b"<html>Not found</html>", "text/html")

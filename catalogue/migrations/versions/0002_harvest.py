@@ -1,4 +1,4 @@
-"""harvest sources, jobs and items; protected fields of datasets
+"""harvest sources, jobs and items; protected fields of datasets; harvested file copies
 
 Revision ID: 0002
 Revises: 0001
@@ -91,10 +91,15 @@ def upgrade() -> None:
     with op.batch_alter_table('dataset', schema=None) as batch_op:
         batch_op.add_column(sa.Column('protected_fields', sa.JSON(), nullable=False,
                                       server_default='[]'))
+    with op.batch_alter_table('resource', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('local_copy', sqlmodel.sql.sqltypes.AutoString(),
+                                      nullable=True))
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('resource', schema=None) as batch_op:
+        batch_op.drop_column('local_copy')
     with op.batch_alter_table('dataset', schema=None) as batch_op:
         batch_op.drop_column('protected_fields')
     op.drop_table('harvest_item')
