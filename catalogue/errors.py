@@ -45,3 +45,8 @@ class Conflict(CatalogueError):
 class TooLarge(CatalogueError):
     status = 413
     title = "Content Too Large"
+
+
+class Unavailable(CatalogueError):
+    status = 503
+    title = "Service Unavailable"

@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from catalogue import jobs
 from catalogue.api.deps import ActorDep, SessionDep
-from connectors import harvest, sources
+from connectors import background, harvest, sources
 from connectors.models import JobStatus
 from connectors.schemas import JobDetail, JobOut, SourceCreate, SourceOut, SourceUpdate
 
@@ -58,9 +57,7 @@ def start_job(name: str, session: SessionDep, actor: ActorDep,
     """Queue a harvest of the source for the background workers; ``accept_deletions``
     archives what vanished even beyond the source's deletion threshold."""
     source = sources.find(session, actor, name)
-    job = harvest.create_job(session, source)
-    session.commit()
-    jobs.enqueue("harvest", job_id=job.id, accept_deletions=accept_deletions)
+    job = background.queue(session, source, accept_deletions)
     return sources.job_out(job, source.name)
 
 

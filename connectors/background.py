@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 
 import huey
+from sqlmodel import Session
 
 from catalogue import jobs
 from catalogue.db import session_scope
-from catalogue.errors import Conflict
+from catalogue.errors import Conflict, Unavailable
+from catalogue.models import utcnow
 from connectors import harvest, sources
+from connectors.models import HarvestJob, HarvestSource, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -18,17 +21,33 @@ def run(job_id: int, accept_deletions: bool = False) -> None:
     harvest.run_job(job_id, accept_deletions=accept_deletions)
 
 
+def queue(session: Session, source: HarvestSource,
+          accept_deletions: bool = False) -> HarvestJob:
+    """A pending job for ``source``, handed to the background consumers."""
+    job = harvest.create_job(session, source)
+    session.commit()
+    try:
+        jobs.enqueue("harvest", job_id=job.id, accept_deletions=accept_deletions)
+    except Exception as error:  # the queue's storage (Redis, SQLite file) is unreachable
+        log.exception("cannot queue harvest job %s", job.id)
+        job.status, job.finished = JobStatus.failed, utcnow()
+        job.message = f"File d'attente des tâches injoignable : {error}"[:1000]
+        session.add(job)
+        session.commit()
+        raise Unavailable("La file d'attente des tâches est injoignable ; réessayez plus "
+                          "tard ou lancez la moisson au premier plan.") from None
+    return job
+
+
 def start_due_sources() -> int:
     """Queue a job for every scheduled source that is due; return how many."""
     started = 0
     with session_scope() as session:
         for source in sources.due_sources(session):
             try:
-                job = harvest.create_job(session, source)
+                queue(session, source)
             except Conflict:
                 continue
-            session.commit()
-            jobs.enqueue("harvest", job_id=job.id)
             started += 1
     return started
 

@@ -12,9 +12,10 @@ import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from catalogue import db, jobs
+from catalogue import db
 from catalogue.auth import OPERATOR
 from catalogue.cli_common import OutputFormat, console, fail, operation, print_record, print_records
+from connectors import background as harvest_background
 from connectors import harvest, sources
 from connectors.models import HarvestJob, JobStatus, Schedule, SourceType
 from connectors.schemas import SourceConfig, SourceCreate
@@ -134,9 +135,11 @@ def run(
     db.upgrade()
     with operation() as session:
         source = sources.find(session, OPERATOR, name)
-        job = harvest.create_job(session, source)
+        if background:
+            job = harvest_background.queue(session, source, accept_deletions)
+        else:
+            job = harvest.create_job(session, source)
     if background:
-        jobs.enqueue("harvest", job_id=job.id, accept_deletions=accept_deletions)
         console.print(f"Moisson n° {job.id} confiée aux processus de tâches "
                       f"(suivi : ctd harvest jobs {name}).")
         return

@@ -196,3 +196,52 @@ def test_cli_background_run_is_queued_for_the_worker(world, monkeypatch, tmp_pat
         finally:
             workers.stop()
     assert shown["last_job"]["added"] == 2
+
+
+def test_an_unreachable_job_queue_is_a_503_and_the_job_is_marked_failed(
+        client, world, monkeypatch):
+    monkeypatch.setenv("CTD_JOBS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    admin = world.headers("admin")
+    with serve(CkanPortal(count=1)) as url:
+        assert client.post("/api/v1/harvest/sources", json=source_body(url),
+                           headers=admin).status_code == 201
+        response = client.post("/api/v1/harvest/sources/portail-nancy/jobs", headers=admin)
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    jobs_listed = client.get("/api/v1/harvest/jobs", headers=admin).json()
+    assert [j["status"] for j in jobs_listed] == ["failed"]
+    assert "injoignable" in jobs_listed[0]["message"]
+
+
+def test_patching_the_url_asks_for_a_new_validation(client, world):
+    publisher, coordinator = world.headers("publisher"), world.headers("coordinator")
+    with serve(CkanPortal(count=1)) as url:
+        client.post("/api/v1/harvest/sources", json=source_body(url), headers=coordinator)
+        assert client.get("/api/v1/harvest/sources/portail-nancy",
+                          headers=publisher).json()["validated"] is True
+        changed = client.patch("/api/v1/harvest/sources/portail-nancy", headers=publisher,
+                               json={"url": "https://autre-portail.example.fr",
+                                     "schedule": "weekly", "config": {"grace_days": 2}})
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["validated"] is False and body["schedule"] == "weekly"
+    assert body["config"] == {"grace_days": 2.0}
+    bad = client.patch("/api/v1/harvest/sources/portail-nancy", headers=publisher,
+                       json={"schedule": "hourly"})
+    assert bad.status_code == 422
+
+
+def test_scheduled_sources_are_queued_when_due(world, monkeypatch, tmp_path):
+    from connectors import background
+
+    monkeypatch.setenv("CTD_JOBS_URL", f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    runner = CliRunner()
+    with serve(CkanPortal(count=1)) as url:
+        for name, schedule in (("quotidienne", "daily"), ("manuelle", "manual")):
+            runner.invoke(app, ["harvest", "add", "--type", "ckan", "--url", url,
+                                "--organization", "ville-de-nancy", "--name", name,
+                                "--schedule", schedule])
+        assert background.start_due_sources() == 1
+        assert len(jobs.queue()) == 1
+        # Its job is pending now, and a day has not passed: nothing more is due.
+        assert background.start_due_sources() == 0
