@@ -62,13 +62,23 @@ def _publisher_coverage(session: Session,
     return zones, shape
 
 
+def _columns(shape: shapely.Geometry | None) -> tuple[str | None, dict]:
+    return (territories.to_geojson(shape) if shape is not None else None,
+            territories.bbox_of(shape))
+
+
 def _apply_spatial(session: Session, dataset: Dataset, spatial: SpatialIn | None,
-                   publisher: Organization,
-                   default: tuple[list[str], shapely.Geometry | None] | None = None) -> None:
-    """Coverage from INSEE codes, from a drawn geometry, or by default the publisher's
-    (``default``, when the caller computed it already)."""
+                   publisher: Organization, memo: dict | None = None) -> None:
+    """Coverage from INSEE codes, from a drawn geometry, or by default the publisher's.
+    ``memo`` keeps the unions of zones already computed, for callers writing many datasets
+    (a union of communes costs milliseconds)."""
+    memo = {} if memo is None else memo
     if spatial is None:
-        zones, shape = default or _publisher_coverage(session, publisher)
+        key = ("publisher", publisher.id)
+        if key not in memo:
+            zones, shape = _publisher_coverage(session, publisher)
+            memo[key] = (zones, *_columns(shape))
+        zones, geojson, bbox = memo[key]
         granularity = None
     else:
         zones = []
@@ -78,14 +88,19 @@ def _apply_spatial(session: Session, dataset: Dataset, spatial: SpatialIn | None
                 raise Invalid(f"Territoire inconnu : « {ref} ».", field="spatial.insee_codes")
             zones.append(zone)
         if spatial.geometry is not None:
-            shape = territories.parse_geometry(spatial.geometry, "spatial.geometry")
+            geojson, bbox = _columns(
+                territories.parse_geometry(spatial.geometry, "spatial.geometry"))
         else:
-            shape = territories.zones_geometry(session, zones) if zones else None
+            key = ("zones", tuple(zones))
+            if key not in memo:
+                memo[key] = _columns(territories.zones_geometry(session, zones)
+                                     if zones else None)
+            geojson, bbox = memo[key]
         granularity = spatial.granularity
-    dataset.spatial_zones = zones
-    dataset.spatial_geometry = territories.to_geojson(shape) if shape is not None else None
+    dataset.spatial_zones = list(zones)
+    dataset.spatial_geometry = geojson
     dataset.spatial_granularity = granularity
-    for name, value in territories.bbox_of(shape).items():
+    for name, value in bbox.items():
         setattr(dataset, name, value)
 
 
@@ -126,10 +141,11 @@ def create(session: Session, actor: Actor, data: DatasetCreate, index: bool = Tr
 
 
 def create_many(session: Session, actor: Actor, items: list[DatasetCreate],
-                index: bool = True) -> list[Dataset]:
+                index: bool = True, spatial_memo: dict | None = None) -> list[Dataset]:
     """New datasets, with each lookup made once for all of them and their rows inserted
     together (a harvest writes hundreds at a time). ``index=False`` leaves the search index
-    to the caller."""
+    to the caller; ``spatial_memo``, kept by the caller between calls, spares recomputing
+    the same coverage."""
     publishers: dict[str, Organization] = {}
     for data in items:
         if data.publisher not in publishers:
@@ -145,7 +161,7 @@ def create_many(session: Session, actor: Actor, items: list[DatasetCreate],
     explicit = [data.slug for data in items if data.slug]
     taken = set(session.exec(select(Dataset.slug).where(Dataset.slug.in_(explicit)))
                 ) if explicit else set()
-    coverage: dict[int, tuple] = {}
+    memo = {} if spatial_memo is None else spatial_memo
     created: list[Dataset] = []
     for data in items:
         if data.slug in taken:
@@ -158,9 +174,7 @@ def create_many(session: Session, actor: Actor, items: list[DatasetCreate],
         dataset = Dataset(title=data.title, publisher_id=publisher.id, slug=slug)
         _apply_fields(session, dataset, data,
                       data.model_fields_set | {"licence", "title", "state"})
-        if data.spatial is None and publisher.id not in coverage:
-            coverage[publisher.id] = _publisher_coverage(session, publisher)
-        _apply_spatial(session, dataset, data.spatial, publisher, coverage.get(publisher.id))
+        _apply_spatial(session, dataset, data.spatial, publisher, memo)
         created.append(dataset)
     session.add_all(created)
     session.flush()

@@ -228,6 +228,8 @@ class _Run:
                           HarvestItem.status, HarvestItem.dataset_id)
                           .where(HarvestItem.source_id == source.id))}
         self.zones = set(session.exec(select(territories.Territory.id)))
+        # Coverage unions already computed in this run (see datasets.create_many).
+        self.spatial_memo: dict = {}
         self.total: int | None = None
         # Set when too many datasets vanished at once: the job ends with errors.
         self.tripped = False
@@ -368,7 +370,8 @@ class _Run:
             payloads.append(self._validated(DatasetCreate, self._fields(record) | {
                 "slug": slug, "publisher": self.organization.slug,
                 "state": DatasetState.published}))
-        created = datasets.create_many(self.session, self.actor, payloads, index=False)
+        created = datasets.create_many(self.session, self.actor, payloads, index=False,
+                                       spatial_memo=self.spatial_memo)
         stored, files, now = [], [], utcnow()
         for (record, digest), dataset in zip(fresh, created, strict=True):
             self._provenance(dataset, record)
