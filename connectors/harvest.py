@@ -1,10 +1,12 @@
 """Running a harvest job.
 
-The source's connector gathers remote datasets one at a time; each is written into the
-catalogue inside a savepoint of its own (dataset, resources, search index and harvest item
-together, or nothing), and the writes are committed in small batches along with the job's
-counts and heartbeat. A job killed at any moment therefore leaves whole datasets only, and
-the next run (from the last successful cursor) ends with exactly the right ones.
+The source's connector gathers remote datasets one at a time. They are written into the
+catalogue in batches, each batch inside a savepoint (replayed one record per savepoint when a
+record fails, so that it fails alone), and each batch committed with its search index rows
+and the job's counts: dataset, resources, index and harvest item together, or nothing. A job
+killed at any moment therefore leaves whole datasets only, and the next run (from the last
+successful cursor) ends with exactly the right ones. A thread beats the job's heartbeat while
+its process lives, so that a dead job is told from a slow one.
 
 Deletions are judged only on a complete listing: a dataset missing from it is marked missing,
 and archived once the grace period is over — never hard-deleted. When too large a share
@@ -17,6 +19,7 @@ import importlib
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +56,7 @@ from connectors.models import (
     SourceType,
 )
 from connectors.records import Gathering, ItemError, RemoteDataset
+from connectors.schemas import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,8 @@ CONNECTORS: dict[str, str] = {
     SourceType.ods: "connectors.ods", SourceType.dcat: "connectors.dcat",
     SourceType.scdl_catalogue: "connectors.scdl",
 }
-# A running job whose heartbeat is older than this is taken for dead.
+# A running job's heartbeat beats this often; one older than STALE_AFTER is taken for dead.
+HEARTBEAT_SECONDS = 20
 STALE_AFTER = timedelta(minutes=2)
 # A pending job nobody picked up within this time is given up.
 PENDING_TIMEOUT = timedelta(days=1)
@@ -72,8 +77,6 @@ COMMIT_EVERY_SECONDS = 1.0
 BATCH_SIZE = 200
 # What storing a bad record can raise; anything else is a bug and fails the job.
 STORE_ERRORS = (CatalogueError, ValidationError, ValueError, sa.exc.SQLAlchemyError)
-GRACE_DAYS = 7
-DELETION_THRESHOLD = 0.2
 
 _web_url = TypeAdapter(WebUrl)
 
@@ -166,18 +169,22 @@ def run_job(job_id: int, *, accept_deletions: bool = False,
     """Run a pending job to its end and return it. ``progress(job, total)`` is called after
     each commit; ``accept_deletions`` lets a person override the deletion circuit breaker."""
     with Session(get_engine(), expire_on_commit=False) as session:
-        job = session.get(HarvestJob, job_id)
-        if job is None or job.status != JobStatus.pending:
-            return job  # already run (a queue may deliver a task twice)
-        source = session.get(HarvestSource, job.source_id)
-        job.status, job.worker = JobStatus.running, worker_id()
-        job.started = job.heartbeat = utcnow()
-        job.incremental = source.cursor is not None
-        session.add(job)
+        now = utcnow()
+        # Taken atomically: a queue may deliver a task twice, and only one run may start.
+        taken = session.execute(sa.update(HarvestJob).where(
+            HarvestJob.id == job_id, HarvestJob.status == JobStatus.pending).values(
+            status=JobStatus.running, worker=worker_id(), started=now, heartbeat=now))
         session.commit()
+        job = session.get(HarvestJob, job_id)
+        if taken.rowcount != 1:
+            return job
+        source = session.get(HarvestSource, job.source_id)
+        job.incremental = source.cursor is not None
         run = _Run(session, job, source, accept_deletions, progress)
         own_fetcher = fetcher is None
         fetcher = fetcher or Fetcher()
+        heartbeat = _Heartbeat(job_id)
+        heartbeat.start()
         try:
             run.run(fetcher)
         except FetchError as error:
@@ -189,9 +196,33 @@ def run_job(job_id: int, *, accept_deletions: bool = False,
             run.abandon(JobStatus.interrupted, "Interrompue à la demande.")
             raise
         finally:
+            heartbeat.stop()
             if own_fetcher:
                 fetcher.close()
         return job
+
+
+class _Heartbeat(threading.Thread):
+    """Beats a running job's heartbeat whatever the run is doing (a long download, a wait
+    the source asked for), as long as its process lives."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(name=f"heartbeat-{job_id}", daemon=True)
+        self.job_id, self.stopped = job_id, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(HEARTBEAT_SECONDS):
+            try:
+                with get_engine().begin() as connection:
+                    connection.execute(sa.update(HarvestJob).where(
+                        HarvestJob.id == self.job_id, HarvestJob.status == JobStatus.running)
+                        .values(heartbeat=utcnow()))
+            except sa.exc.OperationalError:
+                log.warning("heartbeat of job %s skipped: database busy", self.job_id)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
 
 
 def _fetch_message(error: FetchError) -> str:
@@ -218,6 +249,7 @@ class _Run:
         self.session, self.job, self.source = session, job, source
         self.accept_deletions, self.progress = accept_deletions, progress
         self.config = source.config or {}
+        self.settings = SourceConfig(**self.config)
         self.organization = session.get(Organization, source.organization_id)
         self.actor = Actor(name=f"moisson {source.name}",
                            publisher_of=frozenset({source.organization_id}))
@@ -332,7 +364,7 @@ class _Run:
             setattr(self.job, outcome, getattr(self.job, outcome) + 1)
             if outcome in ("added", "updated"):
                 self.to_index[dataset.id] = dataset
-                if self.config.get("download_files"):
+                if self.settings.download_files:
                     self.to_download.append(dataset.id)
             self.known[item.remote_id] = _Known(item.id, item.content_hash, item.status,
                                                 item.dataset_id, item)
@@ -454,9 +486,9 @@ class _Run:
         return {
             "title": record.title.strip()[:300] or record.remote_id,
             "description": record.description,
-            "licence": record.licence or self.config.get("licence") or "notspecified",
+            "licence": record.licence or self.settings.licence or "notspecified",
             "keywords": record.keywords,
-            "themes": record.themes or self.config.get("themes") or [],
+            "themes": record.themes or self.settings.themes or [],
             "frequency": record.frequency,
             "temporal": TemporalCoverage(start=record.temporal_start, end=record.temporal_end)
             if has_time else None,
@@ -514,7 +546,7 @@ class _Run:
         """Fetch the files of the datasets just written into the data directory, with the
         validators of the last fetch so that an unchanged file is not fetched again."""
         dataset_ids, self.to_download = self.to_download, []
-        limit = int(self.config.get("max_file_bytes") or 200 * 1024 * 1024)
+        limit = self.settings.max_file_bytes
         files_dir = load_settings().files_dir
         rows = self.session.exec(
             select(Resource, HarvestItem)
@@ -582,7 +614,7 @@ class _Run:
                 ItemStatus.missing, ItemStatus.archived)]
         newly = [i for i in gone if i.status != ItemStatus.missing]
         share = len(newly) / max(len(live), 1)
-        threshold = float(self.config.get("deletion_threshold", DELETION_THRESHOLD))
+        threshold = self.settings.deletion_threshold
         if newly and share > threshold and not self.accept_deletions:
             self.source.needs_review = (
                 f"{len(newly)} jeux de données sur {len(live)} ({share:.0%}) ont disparu d'un "
@@ -592,7 +624,7 @@ class _Run:
             self.session.add(self.source)
             self.tripped = True
             return
-        grace = timedelta(days=float(self.config.get("grace_days", GRACE_DAYS)))
+        grace = timedelta(days=self.settings.grace_days)
         for item in newly:
             item.status, item.missing_since = ItemStatus.missing, now
             self.session.add(item)
