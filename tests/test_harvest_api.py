@@ -155,6 +155,10 @@ def test_cli_errors_are_french_and_exit_non_zero(world):
                                    "https://x.fr", "--organization", "ville-de-nancy",
                                    "--name", "x", "--config", "{pas du json"])
     assert bad_json.exit_code == 1 and "JSON" in bad_json.output
+    bad_value = runner.invoke(app, ["harvest", "add", "--type", "ckan", "--url",
+                                    "https://x.fr", "--organization", "ville-de-nancy",
+                                    "--name", "x", "--config", '{"grace_days": -1}'])
+    assert bad_value.exit_code == 1 and "grace_days" in bad_value.output
     unknown = runner.invoke(app, ["harvest", "run", "inconnue"])
     assert unknown.exit_code == 1 and "inconnue" in unknown.output
     bad_org = runner.invoke(app, ["harvest", "add", "--type", "ckan", "--url", "https://x.fr",
