@@ -389,12 +389,12 @@ class _Run:
         return stored + self._create_all(fresh) if fresh else stored
 
     def _create_all(self, fresh: list[tuple[RemoteDataset, str]]) -> list[tuple]:
-        wished = [slugify(record.name or "", max_length=90) for record, _ in fresh]
+        wished = [slugify(record.name or record.title, max_length=90) for record, _ in fresh]
         taken = set(self.session.exec(select(Dataset.slug).where(
             Dataset.slug.in_([w for w in wished if w]))))
         payloads = []
         for (record, _), slug in zip(fresh, wished, strict=True):
-            # The source's own name when it is free, else a free variant of it.
+            # The source's own name (or title) when it is free, else a free variant of it.
             if not slug or slug.isdigit() or slug in taken:
                 slug = slugs.claim(self.session, Dataset, None, record.name or record.title,
                                    "un autre jeu de données", reserved=taken)

@@ -4,11 +4,17 @@ real Huey consumers on SQLite and on Redis storage."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 import redis
-from portals import serve
+from portals import free_port, serve
 from portals.ckan import CkanPortal
 from typer.testing import CliRunner
 
@@ -16,6 +22,7 @@ from catalogue import jobs
 from catalogue.cli import app
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
+BIN = Path(sys.executable).parent
 
 
 def source_body(url: str, **extra) -> dict:
@@ -249,3 +256,63 @@ def test_scheduled_sources_are_queued_when_due(world, monkeypatch, tmp_path):
         assert len(jobs.queue()) == 1
         # Its job is pending now, and a day has not passed: nothing more is due.
         assert background.start_due_sources() == 0
+
+
+def _start(*args: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([str(BIN / "ctd"), *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_ctd_serve_runs_queued_harvests_in_process(world, database, tmp_path):
+    port = free_port()
+    env = dict(os.environ, CTD_DATABASE_URL=database,
+               CTD_JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    server = _start("serve", "--port", str(port), env=env)
+    admin = world.headers("admin")
+    try:
+        with serve(CkanPortal(count=3)) as url, httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            _wait_until_up(client)
+            client.post("/api/v1/harvest/sources", json=source_body(url), headers=admin)
+            started = client.post("/api/v1/harvest/sources/portail-nancy/jobs", headers=admin)
+            assert started.status_code == 202, started.text
+            job = wait_for_job(client, admin, started.json()["id"])
+    finally:
+        _stop(server)
+    assert job["status"] == "done" and job["added"] == 3
+
+
+def test_ctd_worker_runs_what_the_api_queued(client, world, monkeypatch, tmp_path):
+    jobs_url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    monkeypatch.setenv("CTD_JOBS_URL", jobs_url)  # the live server queues there
+    worker = _start("worker", "--workers", "1", env=dict(os.environ))
+    admin = world.headers("admin")
+    try:
+        with serve(CkanPortal(count=2)) as url:
+            client.post("/api/v1/harvest/sources", json=source_body(url), headers=admin)
+            started = client.post("/api/v1/harvest/sources/portail-nancy/jobs", headers=admin)
+            job = wait_for_job(client, admin, started.json()["id"])
+    finally:
+        _stop(worker)
+    assert job["status"] == "done" and job["added"] == 2
+
+
+def _wait_until_up(client: httpx.Client) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("ctd serve did not start")
