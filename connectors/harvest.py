@@ -225,9 +225,19 @@ class _Heartbeat(threading.Thread):
         self.join(timeout=10)
 
 
+# What each stage of a FetchError means, for the people reading a failed job.
+STAGE_LABELS = {
+    "ssrf": "adresse refusée (réseau privé ou local)", "connect": "connexion impossible",
+    "timeout": "délai de réponse dépassé", "http": "le portail a répondu par une erreur",
+    "redirect": "redirections en boucle ou trop nombreuses",
+    "size": "réponse trop volumineuse", "parse": "réponse illisible",
+}
+
+
 def _fetch_message(error: FetchError) -> str:
     status = f", HTTP {error.status}" if error.status else ""
-    return (f"Échec de la collecte ({error.stage}{status}) : {error.message} "
+    label = STAGE_LABELS.get(error.stage, error.stage)
+    return (f"Échec de la collecte — {label} ({error.stage}{status}) : {error.message} "
             f"— {error.url}")[:1000]
 
 

@@ -257,7 +257,7 @@ def test_timeout_fails_the_job_with_a_clear_message(world):
         portal.inject("slow", "/api", times=5, seconds=1.5)
         job = run("portail-nancy", fetcher=quick_fetcher(timeout=0.3, retries=1))
     assert job.status == JobStatus.failed
-    assert "timeout" in job.message
+    assert "délai de réponse dépassé (timeout)" in job.message
 
 
 def test_a_record_that_cannot_be_read_is_an_item_error(world):

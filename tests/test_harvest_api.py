@@ -182,7 +182,7 @@ def test_cli_run_of_an_unreachable_source_fails_with_a_message(world):
                         "ville-de-nancy", "--name", "eteinte"])
     ran = runner.invoke(app, ["harvest", "run", "eteinte"])
     assert ran.exit_code == 1
-    assert "échouée" in ran.output and "connect" in ran.output
+    assert "échouée" in ran.output and "connexion impossible" in ran.output
 
 
 def test_cli_background_run_is_queued_for_the_worker(world, monkeypatch, tmp_path):
