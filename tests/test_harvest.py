@@ -409,3 +409,20 @@ def test_a_file_over_the_size_cap_is_an_item_error_and_the_dataset_stands(world)
         assert detail.errors[0].error["stage"] == "download"
         assert session.exec(select(Resource)).one().local_copy is None
     assert len(harvested()) == 1
+
+
+def test_organization_filter_harvests_only_that_organization(world):
+    portal = CkanPortal(count=4, organization="ville-de-nancy")
+    for _ in range(3):
+        portal.add(organization="metropole-du-grand-nancy")
+    with serve(portal) as url:
+        add_source(url, organization="ville-de-nancy")
+        job = run("portail-nancy")
+        assert job.added == 4
+        searches = [r for r in portal.requests if r.path.endswith("package_search")]
+        assert all("organization:ville-de-nancy" in r.query["fq"] for r in searches)
+        # The listing of ids is filtered too: the other organization's datasets are not
+        # taken for deletions, nor for new ones.
+        again = run("portail-nancy")
+    assert (again.added, again.archived) == (0, 0)
+    assert len(harvested()) == 4
