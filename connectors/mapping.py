@@ -86,6 +86,11 @@ _THEME_WORDS: list[tuple[str, str]] = [
 ]
 
 
+# One pattern for every word start: the code of a match is the one of the word it matched.
+_THEME_PATTERN = re.compile(r"\b(" + "|".join(word for word, _ in _THEME_WORDS) + ")")
+_THEME_OF_WORD = dict(_THEME_WORDS)
+
+
 def theme_codes(values: list[str] | str | None) -> list[str]:
     """EU data-theme codes for theme codes, EU authority IRIs or free French labels (a
     label may give several codes: « Transports, Déplacements » → TRAN)."""
@@ -100,7 +105,7 @@ def theme_codes(values: list[str] | str | None) -> list[str]:
             codes.append(tail.upper())
             continue
         text = fold(value)
-        codes.extend(code for word, code in _THEME_WORDS if re.search(rf"\b{word}", text))
+        codes.extend(_THEME_OF_WORD[m.group(1)] for m in _THEME_PATTERN.finditer(text))
     return list(dict.fromkeys(codes))
 
 

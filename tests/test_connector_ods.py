@@ -75,7 +75,7 @@ def test_maps_every_field(fetcher):
     assert field("keywords")[1] == ["stationnement", "parking", "Nancy"]
     assert field("licence")[:4] == ["fr-lo-2.0", "odbl-1.0", "cc-by-4.0", "other"]
     assert field("insee_codes")[:3] == [["54395"], [], ["54"]]  # labels are left out
-    assert field("themes")[2:5] == [["ECON", "GOVE"], ["ENVI"], ["ENVI", "EDUC"]]
+    assert field("themes")[2:5] == [["GOVE", "ECON"], ["ENVI"], ["ENVI", "EDUC"]]
     assert field("frequency")[:4] == ["MONTHLY", None, "ANNUAL", None]  # no dcat when odd
     assert field("created")[1] is None and field("contact_email")[1] is None
     assert [r.format for r in field("resources")[2]] == ["CSV", "PARQUET"]  # no geometry
