@@ -98,7 +98,7 @@ class HarvestJob(SQLModel, table=True):
     errored: int = 0
     # New remote datasets recognised as one already harvested through another source.
     linked: int = 0
-    # Remote datasets seen so far (progress) and announced by the source, when known.
+    # Remote datasets (and per-item errors) the gather has yielded so far: the progress.
     seen: int = 0
     # Why the job failed, or what it wants a person to know.
     message: str | None = None
