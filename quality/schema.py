@@ -1,0 +1,431 @@
+"""Validate a ``Table`` against a Table Schema (frictionless' specification), as the official
+French schemas on schema.data.gouv.fr (SCDL, IRVE) define them.
+
+Every check is a Polars expression over a whole column; no Python code runs once per row.
+For each schema field found in the file, one lazy query computes, per cell, the first problem
+found (a missing required value, a value that does not parse as the field's type, then the
+first broken constraint) and another the repeated values of a ``unique`` field; each query
+keeps only the first ``max_findings_per_type`` problems of each kind and counts the rest.
+The only Python loop over values is the fallback for a ``pattern`` that Polars' regex engine
+(Rust ``regex``: no look-around, no back-references) cannot compile: Python's ``re`` then
+runs once per *distinct* value of that column.
+
+Findings use frictionless' vocabulary and positions: ``missing-label``, ``extra-label``,
+``type-error``, ``constraint-error``, ``unique-error``, ``primary-key``; the header is row 1,
+the first data row row 2 (frame row index + 2), and field numbers are 1-based positions in
+the file's header (in the schema for a ``missing-label``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import catalogue
+from quality.table import Finding, Table
+
+# The official schemas bundled with the catalogue (see SOURCE.md there).
+SCHEMAS_DIR = Path(catalogue.__file__).parent / "data" / "schemas"
+ENGINE = "in-memory"
+MAX_FINDINGS_PER_TYPE = 1000
+
+DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
+DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
+NUMBER = r"^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|(?i:nan|inf|infinity))$"
+INTEGER = r"^[+-]?\d+$"
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+GEOPOINT = {
+    "default": rf"^\s*({_NUM})\s*,\s*({_NUM})\s*$",
+    "array": rf"^\s*\[\s*({_NUM})\s*,\s*({_NUM})\s*\]\s*$",
+}
+GEOPOINT_OBJECT = (rf'"lon"\s*:\s*({_NUM})', rf'"lat"\s*:\s*({_NUM})')
+STRING_FORMATS = {
+    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "uri": r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$",
+    "uuid": r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$",
+    "binary": r"^[A-Za-z0-9+/\s]*={0,2}\s*$",
+}
+ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$"
+DATE_FORMATS = {"default": ["%Y-%m-%d"], "any": ["%Y-%m-%d", "%d/%m/%Y"]}
+OTHER_TYPES = {
+    "year": r"^\d{4}$",
+    "yearmonth": r"^\d{4}-(?:0[1-9]|1[0-2])$",
+    "time": r"^(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$",
+    "duration": (
+        r"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$"
+    ),
+    "array": r"^\s*\[[\s\S]*\]\s*$",
+    "object": r"^\s*\{[\s\S]*\}\s*$",
+}
+# Names as schema.data.gouv.fr writes them (``owner/name``) -> bundled file stem.
+ALIASES = {"etalab/schema-irve-statique": "irve-statique", "etalab/schema-irve": "irve-statique"}
+
+
+@dataclass
+class FieldResult:
+    """How one schema field fared: found in the file or not, its schema type, the number of
+    cells with an error and the number of cells checked."""
+
+    name: str
+    present: bool
+    type: str
+    errors: int = 0
+    checked: int = 0
+
+
+@dataclass
+class SchemaReport:
+    valid: bool
+    findings: list[Finding] = field(default_factory=list)
+    fields: list[FieldResult] = field(default_factory=list)
+
+
+# Loading
+
+
+def bundled_schemas() -> list[str]:
+    return sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS_DIR.glob("*.schema.json"))
+
+
+def load_schema(ref: str | Path) -> dict:
+    """A bundled schema by name (``scdl-subventions``, ``irve-statique``, or as
+    schema.data.gouv.fr names them: ``scdl/subventions``, ``etalab/schema-irve-statique``),
+    or a local Table Schema JSON file. Raises ``ValueError`` for anything else."""
+    if isinstance(ref, Path) or str(ref).lower().endswith(".json") or Path(ref).is_file():
+        path = Path(ref)
+        if not path.is_file():
+            raise ValueError(f"schema file not found: {path}")
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
+            raise ValueError(f"{path} is not a Table Schema (no 'fields' list)")
+        return schema
+    text = str(ref).strip()
+    if text.lower().startswith(("http://", "https://")):
+        raise ValueError("fetching a schema by URL is not supported; use a bundled name or file")
+    return json.loads((SCHEMAS_DIR / f"{_bundled_name(text)}.schema.json").read_text("utf-8"))
+
+
+def _bundled_name(text: str) -> str:
+    key = text.lower().removesuffix(".schema.json")
+    known = bundled_schemas()
+    candidates = [ALIASES.get(key, key)]
+    if "/" in key:
+        owner, _, name = key.rpartition("/")
+        name = name.removeprefix("schema-")
+        candidates += [name, f"{owner.rpartition('/')[2]}-{name}", f"scdl-{name}"]
+    for candidate in candidates:
+        if candidate in known:
+            return candidate
+    raise ValueError(f"unknown schema {text!r}; bundled: {', '.join(known)}")
+
+
+@functools.cache
+def _bundled_fields(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    fields = load_schema(name)["fields"]
+    names = tuple(f["name"].strip().lower() for f in fields)
+    required = tuple(
+        f["name"].strip().lower() for f in fields if f.get("constraints", {}).get("required")
+    )
+    return names, required
+
+
+def guess_schema(table: Table) -> list[tuple[str, float]]:
+    """The bundled schemas, best first, scored 0-1 on the file's header: the mean of the
+    Jaccard index of the lower-cased names and the share of the schema's required fields
+    present."""
+    labels = table.header if any(table.header) else table.frame.columns
+    header = {label.strip().lower() for label in labels if label.strip()}
+    scores = []
+    for name in bundled_schemas():
+        names, required = _bundled_fields(name)
+        fields = set(names)
+        jaccard = len(header & fields) / len(header | fields) if header | fields else 0.0
+        share = len(header & set(required)) / len(required) if required else jaccard
+        scores.append((name, round((jaccard + share) / 2, 4)))
+    return sorted(scores, key=lambda item: (-item[1], item[0]))
+
+
+# Validation
+
+
+def validate(
+    table: Table, schema: dict, *, max_findings_per_type: int = MAX_FINDINGS_PER_TYPE
+) -> SchemaReport:
+    """Check ``table`` against ``schema``: header labels, cell types, constraints, unique
+    fields and the primary key.
+
+    The header is compared with the schema **by name**, not by position: a schema field whose
+    name is no label of the file is a ``missing-label`` (numbered by its schema position), a
+    label that names no schema field an ``extra-label`` (numbered by its file position), and
+    columns in another order are fine. (frictionless v5 without ``schema_sync`` compares by
+    position.) A repeated label is checked once, its first column; ``read_table`` already
+    reports the repetition as ``duplicate-label``.
+
+    Empty cells (and the schema's ``missingValues``, default ``[""]``) are missing values:
+    only ``required`` applies to them. A cell that does not parse as its type gets a
+    ``type-error`` and no constraint check; otherwise the first broken constraint (in the
+    order required, enum, pattern, minimum, maximum, minLength, maxLength) gives one
+    ``constraint-error``. ``valid`` only reflects these schema findings, not the structural
+    ones ``read_table`` put in ``table.findings``.
+    """
+    frame = table.frame
+    columns = frame.columns
+    labels = (
+        [label.strip() for label in table.header]
+        if len(table.header) == len(columns)
+        else list(columns)
+    )
+    position: dict[str, int] = {}
+    for index, label in enumerate(labels):
+        position.setdefault(label, index)
+    fields = [f for f in schema.get("fields", []) if isinstance(f, dict) and "name" in f]
+    missing_values = [str(v) for v in schema.get("missingValues", [""])]
+    limit = max(0, max_findings_per_type)
+
+    findings: list[Finding] = []
+    totals: Counter[str] = Counter()
+    names = {f["name"] for f in fields}
+    for number, spec in enumerate(fields, start=1):
+        if spec["name"] not in position:
+            note = f"The schema field {spec['name']!r} is not in the file's header."
+            findings.append(Finding("missing-label", note, 1, number, spec["name"]))
+    for index, label in enumerate(labels):
+        if label not in names and label:
+            note = f"The label {label!r} is not a field of the schema."
+            findings.append(Finding("extra-label", note, 1, index + 1, label))
+    for finding in findings:
+        totals[finding.type] += 1
+
+    lf = frame.lazy().with_row_index("__row")
+    queries: list[pl.LazyFrame] = []
+    meta: list[tuple[str, int, dict]] = []
+    results: list[FieldResult] = []
+    for spec in fields:
+        name, kind = spec["name"], spec.get("type", "string")
+        if name not in position:
+            results.append(FieldResult(name, False, kind))
+            continue
+        index = position[name]
+        column = columns[index]
+        results.append(FieldResult(name, True, kind, checked=frame.height))
+        value = pl.col(column)
+        if frame.schema[column] != pl.String:
+            value = value.cast(pl.String)
+        missing = value.is_null() | value.is_in(missing_values)
+        ok, typed = _parse(spec, value)
+        codes = [_cell_code(spec, frame, column, value, missing, ok, typed)]
+        if spec.get("constraints", {}).get("unique"):
+            key = value if typed is None else typed
+            repeated = ~missing & ok & ~key.is_first_distinct()
+            codes.append(pl.when(repeated).then(pl.lit("unique")))
+        for code in codes:
+            queries.append(_capped_query(lf, code, value, limit))
+            meta.append((name, index + 1, spec))
+    primary_key = schema.get("primaryKey") or []
+    primary_key = [primary_key] if isinstance(primary_key, str) else list(primary_key)
+    if primary_key and all(key in position for key in primary_key):
+        keys = [pl.col(columns[position[key]]) for key in primary_key]
+        empty = pl.any_horizontal([k.is_null() | k.is_in(missing_values) for k in keys])
+        repeated = ~empty & ~pl.struct(keys).is_first_distinct()
+        code = pl.when(repeated).then(pl.lit("primary-key"))
+        queries.append(_capped_query(lf, code, pl.concat_str(keys, separator=", "), limit))
+        meta.append(("", 0, {"name": ", ".join(primary_key)}))
+
+    by_name = {result.name: result for result in results}
+    cells: list[tuple[int, int, Finding]] = []
+    for (name, number, spec), hits in zip(
+        meta, pl.collect_all(queries, engine=ENGINE), strict=True
+    ):
+        counted: set[str] = set()
+        for row, code, value, total in hits.iter_rows():
+            finding = _cell_finding(spec, name, number, row + 2, code, value)
+            cells.append((row, number, finding))
+            if code not in counted:
+                counted.add(code)
+                totals[finding.type] += total
+                if name in by_name:
+                    by_name[name].errors += total
+    cells.sort(key=lambda item: (item[0], item[1]))
+    findings += [finding for _, _, finding in cells]
+
+    kept: list[Finding] = []
+    shown: Counter[str] = Counter()
+    for finding in findings:
+        if shown[finding.type] < limit:
+            shown[finding.type] += 1
+            kept.append(finding)
+    for type_, total in totals.items():
+        if total > shown[type_]:
+            more = total - shown[type_]
+            kept.append(Finding(type_, f"{more} more {type_} findings are not listed."))
+    return SchemaReport(valid=not totals, findings=kept, fields=results)
+
+
+def _capped_query(lf: pl.LazyFrame, code: pl.Expr, value: pl.Expr, limit: int) -> pl.LazyFrame:
+    """Rows where ``code`` is set: the first ``limit`` of each code, with the code's total."""
+    return (
+        lf.select("__row", code.alias("code"), value.alias("value"))
+        .filter(pl.col("code").is_not_null())
+        .with_columns(pl.len().over("code").alias("total"))
+        .filter(pl.int_range(pl.len()).over("code") < limit)
+        .sort("__row")
+    )
+
+
+def _parse(spec: dict, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
+    """(the cell parses as the field's type, the typed value used by min/max/enum/unique)."""
+    kind = spec.get("type", "string")
+    fmt = str(spec.get("format", "default")).removeprefix("fmt:")
+    stripped = value.str.strip_chars()
+    if kind == "string":
+        pattern = STRING_FORMATS.get(fmt)
+        return (value.str.contains(pattern) if pattern else pl.lit(True)), None
+    if kind == "integer":
+        typed = stripped.cast(pl.Int64, strict=False)
+        return stripped.str.contains(INTEGER) & typed.is_not_null(), typed
+    if kind == "number":
+        text = stripped
+        if spec.get("groupChar"):
+            text = text.str.replace_all(spec["groupChar"], "", literal=True)
+        if spec.get("decimalChar", ".") != ".":
+            text = text.str.replace_all(spec["decimalChar"], ".", literal=True)
+        typed = text.cast(pl.Float64, strict=False)
+        return text.str.contains(NUMBER) & typed.is_not_null(), typed
+    if kind == "boolean":
+        values = [*spec.get("trueValues", DEFAULT_TRUE), *spec.get("falseValues", DEFAULT_FALSE)]
+        return value.is_in([str(v) for v in values]), None
+    if kind == "date":
+        formats = DATE_FORMATS.get(fmt, [fmt])
+        typed = pl.coalesce([value.str.to_date(f, strict=False) for f in formats])
+        return typed.is_not_null(), typed
+    if kind == "datetime":
+        if fmt in ("default", "any"):
+            head = value.str.slice(0, 19).str.replace("T", " ", literal=True)
+            typed = head.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False)
+            return value.str.contains(ISO_DATETIME) & typed.is_not_null(), typed
+        typed = value.str.to_datetime(fmt, strict=False)
+        return typed.is_not_null(), typed
+    if kind == "geopoint":
+        if fmt == "object":
+            lon, lat = (value.str.extract(p, 1).cast(pl.Float64) for p in GEOPOINT_OBJECT)
+        else:
+            pattern = GEOPOINT.get(fmt, GEOPOINT["default"])
+            lon, lat = (value.str.extract(pattern, i).cast(pl.Float64) for i in (1, 2))
+        ok = lon.is_not_null() & lat.is_not_null() & (lon.abs() <= 180) & (lat.abs() <= 90)
+        return ok, None
+    if kind in OTHER_TYPES:
+        ok = stripped.str.contains(OTHER_TYPES[kind])
+        return ok, (stripped.cast(pl.Int64, strict=False) if kind == "year" else None)
+    return pl.lit(True), None  # any, and types this validator does not know
+
+
+def _cell_code(
+    spec: dict,
+    frame: pl.DataFrame,
+    column: str,
+    value: pl.Expr,
+    missing: pl.Expr,
+    ok: pl.Expr,
+    typed: pl.Expr | None,
+) -> pl.Expr:
+    """The first problem of each cell: required, type, then the first broken constraint."""
+    kind = spec.get("type", "string")
+    constraints = spec.get("constraints", {}) or {}
+    checks: list[tuple[str, pl.Expr]] = []
+    if "enum" in constraints:
+        allowed = constraints["enum"]
+        if kind in ("integer", "number", "year") and typed is not None:
+            numbers = [float(v) for v in allowed if _is_number(v)]
+            checks.append(("enum", ~typed.cast(pl.Float64).is_in(numbers)))
+        else:
+            checks.append(("enum", ~value.is_in([_as_text(v) for v in allowed])))
+    if "pattern" in constraints:
+        checks.append(("pattern", _pattern_broken(constraints["pattern"], frame, column, value)))
+    for key, op in (("minimum", "lt"), ("maximum", "gt")):
+        if key in constraints and typed is not None:
+            bound = _bound(kind, constraints[key])
+            if bound is not None:
+                checks.append((key, getattr(typed, op)(pl.lit(bound))))
+    length = value.str.len_chars()
+    if "minLength" in constraints and kind == "string":
+        checks.append(("minLength", length < int(constraints["minLength"])))
+    if "maxLength" in constraints and kind == "string":
+        checks.append(("maxLength", length > int(constraints["maxLength"])))
+
+    required = pl.lit("required") if constraints.get("required") else pl.lit(None, pl.String)
+    expr = pl.when(missing).then(required)
+    expr = expr.when(~ok).then(pl.lit("type"))
+    for name, broken in checks:
+        expr = expr.when(broken.fill_null(False)).then(pl.lit(name))
+    return expr.otherwise(pl.lit(None, pl.String))
+
+
+def _pattern_broken(pattern: str, frame: pl.DataFrame, column: str, value: pl.Expr) -> pl.Expr:
+    """A full match, as Table Schema requires: in Polars when its regex engine compiles the
+    pattern, else with Python's ``re`` over the column's distinct values."""
+    anchored = f"^(?:{pattern})$"
+    try:
+        pl.select(pl.lit("").str.contains(anchored))
+    except pl.exceptions.PolarsError:
+        try:
+            regex = re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"invalid pattern {pattern!r}: {error}") from error
+        distinct = frame.select(value.alias("v").unique().drop_nulls()).to_series()
+        bad = [v for v in distinct if not regex.fullmatch(v)]
+        return value.is_in(bad)
+    return ~value.str.contains(anchored)
+
+
+def _bound(kind: str, bound: Any) -> Any:
+    try:
+        if kind in ("integer", "number", "year"):
+            return float(bound)
+        if kind == "date":
+            return date.fromisoformat(str(bound))
+        if kind == "datetime":
+            return datetime.fromisoformat(str(bound).replace("Z", "")).replace(tzinfo=None)
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _as_text(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _cell_finding(
+    spec: dict, name: str, number: int, row: int, code: str, value: str | None
+) -> Finding:
+    if code == "primary-key":
+        note = f"Row {row} repeats the primary key ({spec['name']}) = ({value})."
+        return Finding("primary-key", note, row)
+    if code == "type":
+        kind = spec.get("type", "string")
+        fmt = spec.get("format", "default")
+        note = f'The cell {value!r} is not of type "{kind}/{fmt}".'
+        return Finding("type-error", note, row, number, name)
+    if code == "unique":
+        note = f"The value {value!r} repeats an earlier row, but the field is unique."
+        return Finding("unique-error", note, row, number, name)
+    if code == "required":
+        return Finding("constraint-error", 'constraint "required" is "True"', row, number, name)
+    bound = spec.get("constraints", {}).get(code)
+    note = f'The cell {value!r} breaks constraint "{code}" ({bound!r}).'
+    return Finding("constraint-error", note, row, number, name)
