@@ -17,10 +17,6 @@ from connectors.models import HarvestJob, HarvestSource, JobStatus
 log = logging.getLogger(__name__)
 
 
-def run(job_id: int, accept_deletions: bool = False) -> None:
-    harvest.run_job(job_id, accept_deletions=accept_deletions)
-
-
 def queue(session: Session, source: HarvestSource,
           accept_deletions: bool = False) -> HarvestJob:
     """A pending job for ``source``, handed to the background consumers."""
@@ -54,6 +50,6 @@ def start_due_sources() -> int:
 
 def install() -> None:
     """Register the handlers (called where the app and the CLI are composed)."""
-    jobs.register("harvest", run)
+    jobs.register("harvest", harvest.run_job)
     jobs.register("harvest.schedule", start_due_sources)
     jobs.register_periodic("harvest.schedule", huey.crontab(minute="*/10"))

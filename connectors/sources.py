@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from catalogue import committees, organizations
 from catalogue.auth import Actor
 from catalogue.errors import Conflict, Invalid, NotFound
-from catalogue.models import Dataset, Licence, Organization, utcnow
+from catalogue.models import CommitteeMember, Dataset, Licence, Organization, utcnow
 from connectors.models import (
     HarvestItem,
     HarvestJob,
@@ -23,6 +23,7 @@ from connectors.models import (
     ItemStatus,
     JobStatus,
     Schedule,
+    SourceType,
 )
 from connectors.schemas import (
     ItemErrorOut,
@@ -54,8 +55,6 @@ def visible_organizations(session: Session, actor: Actor) -> set[int] | None:
         return None
     ids = set(actor.publisher_of)
     if actor.coordinator_of:
-        from catalogue.models import CommitteeMember
-
         ids |= set(session.exec(select(CommitteeMember.organization_id).where(
             CommitteeMember.committee_id.in_(actor.coordinator_of))))
     return ids
@@ -79,7 +78,7 @@ def list_visible(session: Session, actor: Actor) -> list[HarvestSource]:
 
 
 def _check_config(session: Session, source: HarvestSource) -> None:
-    if source.type in ("udata",) and not source.config.get("organization"):
+    if source.type == SourceType.udata and not source.config.get("organization"):
         raise Invalid("Une source udata demande l'organisation à moissonner "
                       "(config.organization : identifiant ou slug).", field="config.organization")
     licence = source.config.get("licence")
