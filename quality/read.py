@@ -505,7 +505,8 @@ def _row_findings(shapes: pl.DataFrame, names: list[str], encoding: str) -> list
 def _capped(type: str, findings: Iterable[Finding], total: int) -> list[Finding]:
     kept = list(islice(findings, MAX_FINDINGS_PER_TYPE))
     if total > len(kept):
-        kept.append(Finding(type, f"{total - len(kept)} more {type} findings are not listed."))
+        more = total - len(kept)
+        kept.append(Finding(type, f"{more} more {type} findings are not listed.", count=more))
     return kept
 
 

@@ -265,7 +265,7 @@ def validate(
     for type_, total in totals.items():
         if total > shown[type_]:
             more = total - shown[type_]
-            kept.append(Finding(type_, f"{more} more {type_} findings are not listed."))
+            kept.append(Finding(type_, f"{more} more {type_} findings are not listed.", count=more))
     return SchemaReport(valid=not totals, findings=kept, fields=results)
 
 

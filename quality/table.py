@@ -18,13 +18,25 @@ import polars as pl
 class Finding:
     """One problem, in frictionless' error vocabulary (``blank-header``, ``extra-cell``,
     ``encoding-error``…): where it is (1-based row number counting the header as row 1, as
-    frictionless does; 1-based field number) and a note in English."""
+    frictionless does; 1-based field number) and a note in English.
+
+    Findings are capped per type: past the cap, one finding without a position stands for
+    ``count`` more of its type, so totals are the sum of ``count``."""
 
     type: str
     note: str
     row_number: int | None = None
     field_number: int | None = None
     field_name: str | None = None
+    count: int = 1
+
+
+def totals(findings: list[Finding]) -> dict[str, int]:
+    """How many problems of each type ``findings`` stand for."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.type] = counts.get(finding.type, 0) + finding.count
+    return counts
 
 
 @dataclass
