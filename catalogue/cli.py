@@ -24,6 +24,7 @@ from catalogue.schemas import DatasetCreate, OrganizationCreate, SpatialIn
 from catalogue.vocabularies import AccessType, DatasetState, OrganizationKind, Role, TerritoryLevel
 from connectors import background as harvest_background
 from connectors import cli as harvest_cli
+from quality import cli as quality_cli
 
 app = typer.Typer(help="ctd — catalogue d'un Comité territorial de la donnée.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -40,6 +41,7 @@ app.add_typer(territories_app, name="territories")
 # The other packages' commands and background jobs, composed here.
 harvest_background.install()
 app.add_typer(harvest_cli.app, name="harvest")
+app.command("score")(quality_cli.score)
 
 # --- db, serve, demo ----------------------------------------------------------------------
 
@@ -225,9 +227,5 @@ def territories_import(
     console.print(f"{count} territoire(s) importé(s).")
 
 
-def main() -> None:
-    app()
-
-
 if __name__ == "__main__":
-    main()
+    app()

@@ -1,4 +1,8 @@
-"""What every ``ctd`` command shares: the consoles, French error exits, output formats."""
+"""What every ``ctd`` command shares: the consoles, French error exits, output formats.
+
+Light on purpose: ``ctd score`` imports it and must start fast, so the database is imported
+only by ``operation``.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session
 
-from catalogue import db
-from catalogue.errors import CatalogueError
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 console = Console()
 errors = Console(stderr=True)
@@ -34,6 +37,11 @@ def fail(message: str) -> typer.Exit:
 @contextmanager
 def operation() -> Iterator[Session]:
     """A database session whose errors end the command with a French message and exit 1."""
+    from pydantic import ValidationError
+
+    from catalogue import db
+    from catalogue.errors import CatalogueError
+
     try:
         with db.session_scope() as session:
             yield session

@@ -20,6 +20,10 @@ class Settings:
     # Where background jobs queue: sqlite:///path (default: in the data directory) or
     # redis://host:port/db.
     jobs_url: str = ""
+    # Quality scans: files over this size are refused unread, and so are tables wider than
+    # this, which bounds a scan's memory (about 3 to 5 times the file's size for a CSV).
+    scan_max_bytes: int = 1 << 30
+    scan_max_columns: int = 2000
 
     @property
     def files_dir(self) -> Path:
@@ -36,4 +40,6 @@ def load_settings() -> Settings:
     public_url = os.environ.get("CTD_PUBLIC_URL", "").strip().rstrip("/") or None
     jobs_url = os.environ.get("CTD_JOBS_URL") or f"sqlite:///{data_dir / 'jobs.sqlite'}"
     return Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload,
-                    public_url=public_url, jobs_url=jobs_url)
+                    public_url=public_url, jobs_url=jobs_url,
+                    scan_max_bytes=int(os.environ.get("CTD_SCAN_MAX_BYTES", str(1 << 30))),
+                    scan_max_columns=int(os.environ.get("CTD_SCAN_MAX_COLUMNS", "2000")))

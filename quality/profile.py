@@ -116,6 +116,9 @@ class ColumnProfile:
     type_conformance: float
     # The Polars dtype the column was read with ("String" for every text column).
     dtype: str
+    # Shortest and longest value, in bytes, of a text column (None for typed columns).
+    min_width: int | None = None
+    max_width: int | None = None
 
 
 @dataclass
@@ -320,11 +323,11 @@ def _looks_like_code(column: _Column) -> bool:
         return True
     if stats["min_width"] == stats["max_width"] and stats["min_width"] in CODE_WIDTHS:
         return True
-    words = _header_words(column.name)
+    words = header_words(column.name)
     return bool(words & CODE_WORDS) or any(word.startswith("code") for word in words)
 
 
-def _header_words(name: str) -> set[str]:
+def header_words(name: str) -> set[str]:
     """Lower-case words of a header, accents removed, split on punctuation and camelCase."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     plain = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", plain).lower()
@@ -460,6 +463,8 @@ def _column_profile(column: _Column, rows: int, approximate: bool) -> ColumnProf
         leading_zeros=column.type == "code" and bool(stats.get("leading_zero")),
         type_conformance=stats.get("valid", present) / present if present else 1.0,
         dtype=str(column.dtype),
+        min_width=stats.get("min_width"),
+        max_width=stats.get("max_width"),
     )
 
 
@@ -469,7 +474,7 @@ def _id_like(column: _Column, rows: int) -> bool:
     numbers, dates or coordinates are measurements, not identifiers."""
     if not column.unique:
         return False
-    words = _header_words(column.name)
+    words = header_words(column.name)
     if words & ID_WORDS or any(word.startswith("code") for word in words):
         return True
     return column.present == rows and column.type in ("integer", "code", "string")
@@ -481,7 +486,7 @@ def _geo(name: str, type_: str, low: Any, high: Any) -> str | None:
         return "point"
     if type_ != "number" or low is None or high is None:
         return None
-    words = _header_words(name)
+    words = header_words(name)
     if words & LATITUDE_WORDS and low >= -90 and high <= 90:
         return "latitude"
     if words & LONGITUDE_WORDS and low >= -180 and high <= 180:
