@@ -17,6 +17,8 @@ from catalogue.api import (
 from catalogue.config import load_settings
 from connectors import api as harvest_api
 from connectors import background as harvest_background
+from quality import api as quality_api
+from quality import background as quality_background
 
 DESCRIPTION = """Catalogue d'un Comité territorial de la donnée : organisations, comités,
 jeux de données et ressources. Errors are RFC 9457 problem documents."""
@@ -27,9 +29,10 @@ def create_app() -> FastAPI:
     app = FastAPI(title="ctd", version="0.1.0", description=DESCRIPTION)
     problems.install(app)
     for module in (organizations, committees, datasets, resources, reference, ckan, dcat,
-                   harvest_api):
+                   harvest_api, quality_api):
         app.include_router(module.router)
     harvest_background.install()
+    quality_background.install()
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -24,6 +24,7 @@ from catalogue.schemas import DatasetCreate, OrganizationCreate, SpatialIn
 from catalogue.vocabularies import AccessType, DatasetState, OrganizationKind, Role, TerritoryLevel
 from connectors import background as harvest_background
 from connectors import cli as harvest_cli
+from quality import background as quality_background
 from quality import cli as quality_cli
 
 app = typer.Typer(help="ctd — catalogue d'un Comité territorial de la donnée.",
@@ -41,7 +42,9 @@ app.add_typer(territories_app, name="territories")
 # The other packages' commands and background jobs, composed here.
 harvest_background.install()
 app.add_typer(harvest_cli.app, name="harvest")
+quality_background.install()
 app.command("score")(quality_cli.score)
+app.add_typer(quality_cli.app, name="quality")
 
 # --- db, serve, demo ----------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 from sqlmodel import Session, select
 
-from catalogue import datasets, files, search
+from catalogue import datasets, events, files, search
 from catalogue.auth import Actor
 from catalogue.config import load_settings
 from catalogue.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -82,6 +82,7 @@ def create_upload(session: Session, actor: Actor, dataset: Dataset, stream: Bina
     finally:
         staged.path.unlink(missing_ok=True)
     _touch(session, dataset)
+    events.announce(session, events.FILE_STORED, resource_id=resource.id)
     return resource
 
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, select
 
-from catalogue import datasets, search, slugs, territories
+from catalogue import datasets, events, search, slugs, territories
 from catalogue.auth import Actor
 from catalogue.config import load_settings
 from catalogue.db import get_engine
@@ -589,6 +589,7 @@ class _Run:
             item.files = {**item.files, resource.url: {
                 "etag": got.etag, "last_modified": got.last_modified, "sha256": got.sha256}}
             self.session.add_all([resource, item])
+            events.announce(self.session, events.FILE_STORED, resource_id=resource.id)
         self.session.commit()
 
     def _record_error(self, error: ItemError) -> None:

@@ -68,7 +68,17 @@ def print_summary(report: dict[str, Any]) -> None:
         return
     console.print(f"[bold]{file['name']}[/] — {file['format']}, {file['rows']} ligne(s), "
                   f"{file['columns']} colonne(s), {file['size']} octets", highlight=False)
-    for name, score in report["scores"].items():
+    print_scores(report["scores"])
+    counts = report.get("finding_counts") or {}
+    if counts:
+        listed = ", ".join(f"{kind} : {count}" for kind, count in sorted(counts.items()))
+        console.print(f"Problèmes relevés — {listed}", highlight=False)
+    else:
+        console.print("Aucun problème de structure ni de schéma relevé.")
+
+
+def print_scores(scores: dict[str, Any]) -> None:
+    for name, score in scores.items():
         if score["value"] is None:
             continue
         colour = GRADE_COLOURS[score["grade"]]
@@ -81,9 +91,64 @@ def print_summary(report: dict[str, Any]) -> None:
                           highlight=False)
             if criterion["fix"]:
                 console.print(f"    [italic]À faire :[/] {criterion['fix']}", highlight=False)
-    counts = report.get("finding_counts") or {}
-    if counts:
-        listed = ", ".join(f"{kind} : {count}" for kind, count in sorted(counts.items()))
-        console.print(f"Problèmes relevés — {listed}", highlight=False)
+
+
+@app.command("scan")
+def scan_resource(
+    resource_id: Annotated[int, typer.Argument(help="Identifiant de la ressource.")],
+    force: Annotated[bool, typer.Option(help="Analyser même si le fichier n'a pas changé.")]
+    = False,
+    format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
+) -> None:
+    """Analyse tout de suite le fichier d'une ressource et met à jour les scores du jeu."""
+    from catalogue.cli_common import operation
+    from catalogue.models import Dataset, Resource
+    from quality import reports
+
+    with operation() as session:
+        resource = session.get(Resource, resource_id)
+        if resource is None:
+            raise fail(f"ressource inconnue : {resource_id}")
+        if not reports.scannable(resource):
+            raise fail("cette ressource n'a pas de fichier tabulaire gardé par ctd "
+                       f"(formats lus : {', '.join(sorted(reports.TABULAR_FORMATS))}).")
+        report = reports.scan_now(session, resource, session.get(Dataset, resource.dataset_id),
+                                  force)
+        out = {**report.body, "scores": report.scores, "status": report.status}
+    if format == ReportFormat.json:
+        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
-        console.print("Aucun problème de structure ni de schéma relevé.")
+        print_summary({**out, "status": "failed" if report.status == "failed" else "ok"})
+    if report.status == "failed":
+        raise typer.Exit(code=1)
+
+
+@app.command("show")
+def show_dataset(
+    dataset: Annotated[str, typer.Argument(help="Nom court (slug) ou identifiant du jeu.")],
+    format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
+) -> None:
+    """Affiche les scores d'un jeu de données et l'état de l'analyse de ses ressources."""
+    from catalogue import datasets
+    from catalogue.auth import OPERATOR
+    from catalogue.cli_common import operation
+    from quality import reports
+
+    with operation() as session:
+        quality = reports.dataset_quality(session, OPERATOR,
+                                          datasets.find(session, OPERATOR, dataset))
+    if format == ReportFormat.json:
+        sys.stdout.write(json.dumps(quality, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    console.print(f"[bold]{quality['dataset']}[/] (grille {quality['rubric_version']})",
+                  highlight=False)
+    print_scores(quality["scores"])
+    for item in quality["resources"]:
+        report = item["report"]
+        state = ("analyse en cours" if item["scan_in_progress"] else
+                 "non analysable" if not item["scannable"] else
+                 "pas encore analysée" if report is None else
+                 f"échec : {report['message']}" if report["status"] == "failed" else
+                 "analysée le " + str(report["finished"])[:16])
+        console.print(f"  Ressource {item['resource_id']} « {item['title']} » : {state}",
+                      highlight=False)

@@ -19,7 +19,7 @@ from quality import rubric
 from quality.profile import Profile, profile
 from quality.read import DEFAULT_MAX_BYTES, ReadError, read_table
 from quality.schema import guess_schema, load_schema, validate
-from quality.table import Finding
+from quality.table import Finding, Table
 
 HASH_CHUNK = 4 * 1024 * 1024
 # Profile types and the Table Schema types a file's inferred schema gives them. (A profile
@@ -131,8 +131,8 @@ def scan_file(
         ref, origin = scan.schema_guesses[0][0], "guessed"
         spec = load_schema(ref)
     else:
-        ref, origin, spec = "inferred", "inferred", inferred_schema(scan.profile,
-                                                                   table.decimal_comma)
+        ref, origin = "inferred", "inferred"
+        spec = inferred_schema(scan.profile, _labels(table), table.decimal_comma)
     report = validate(table, spec)
     described = {f["name"] for f in spec.get("fields", []) if f.get("description")}
     scan.schema = SchemaCheck(
@@ -155,12 +155,24 @@ def _load(schema: str | dict) -> tuple[str, dict]:
         raise SchemaError(str(error)) from error
 
 
-def inferred_schema(profile: Profile, decimal_comma: bool = False) -> dict:
-    """A Table Schema giving each column its dominant type, so the values that break it are
-    reported as type errors. Text, codes and mixed columns stay strings."""
+def _labels(table: Table) -> list[str]:
+    """The header as ``validate`` matches it against a schema."""
+    if len(table.header) == table.frame.width:
+        return [label.strip() for label in table.header]
+    return list(table.frame.columns)
+
+
+def inferred_schema(profile: Profile, labels: list[str], decimal_comma: bool = False) -> dict:
+    """A Table Schema giving each column (named by its ``labels``, a repeated label once)
+    its dominant type, so the values that break it are reported as type errors. Text, codes
+    and mixed columns stay strings."""
     fields = []
-    for column in profile.columns:
-        spec: dict[str, Any] = {"name": column.name,
+    seen: set[str] = set()
+    for column, label in zip(profile.columns, labels, strict=True):
+        if label in seen or not label:
+            continue
+        seen.add(label)
+        spec: dict[str, Any] = {"name": label,
                                 "type": INFERRED_TYPES.get(column.type, "string")}
         if spec["type"] == "number" and decimal_comma:
             spec["decimalChar"] = ","

@@ -8,7 +8,7 @@ The inputs are plain facts (``DatasetFacts``, ``FileScan``), not database rows, 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Any
@@ -399,6 +399,9 @@ def _interoperability(scans: list[FileScan], facts: DatasetFacts | None) -> Asse
             fixes.append("Enregistrez les codes (INSEE, postaux, SIREN) comme du texte.")
         else:
             notes.append("codes intacts")
+    elif facts is not None:
+        assessed.append((parts["schema"], 0.0))
+        notes.append("aucun fichier tabulaire analysé, donc aucun schéma suivi")
     if facts is not None:
         assessed.append((parts["temporal"], 1.0 if facts.temporal else 0.0))
         assessed.append((parts["spatial"], 1.0 if facts.spatial else 0.0))
@@ -482,3 +485,29 @@ def file_report(scan: FileScan, now: datetime | None = None) -> dict[str, Any]:
         "profile": data.pop("profile"),
         "seconds": round(scan.seconds, 3),
     }
+
+
+def scan_from_report(report: dict[str, Any]) -> FileScan:
+    """The ``FileScan`` a stored ``file_report`` was made from, to score a dataset again from
+    its resources' reports without reading their files. Raises ``TypeError`` or ``KeyError``
+    for a report that lacks what a scan needs."""
+    from quality.profile import ColumnProfile, Profile
+    from quality.scan import SchemaCheck
+    from quality.table import Finding
+
+    def build(cls: type, data: dict[str, Any]) -> Any:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+    file = report["file"]
+    profile = report.get("profile")
+    return FileScan(
+        **{key: file[key] for key in ("name", "size", "sha256", "format", "encoding",
+                                      "delimiter", "decimal_comma", "rows", "columns")},
+        profile=Profile(
+            rows=profile["rows"], duplicate_rows=profile["duplicate_rows"],
+            columns=[build(ColumnProfile, c) for c in profile["columns"]]) if profile else None,
+        findings=[build(Finding, f) for f in report.get("findings") or []],
+        schema=build(SchemaCheck, report["schema"]) if report.get("schema") else None,
+        schema_guesses=[tuple(g) for g in report.get("schema_guesses") or []],
+        error=build(Finding, report["error"]) if report.get("error") else None,
+    )

@@ -1,0 +1,43 @@
+"""HTTP routes of the quality reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from catalogue import datasets, resources
+from catalogue.api.deps import ActorDep, SessionDep
+from quality import reports
+
+router = APIRouter(prefix="/api/v1", tags=["quality"])
+
+
+@router.get("/datasets/{ref}/quality")
+def dataset_quality(ref: str, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    """The dataset's scores (metadata, AI-training fitness) with each criterion explained,
+    its resources' latest scans, and the history of its reports. Values quoted from the data
+    (finding notes, min, max, top values) are shown only to those who may read its files."""
+    dataset = datasets.find(session, actor, ref)
+    return reports.dataset_quality(session, actor, dataset)
+
+
+@router.post("/resources/{resource_id}/scan", status_code=202)
+def scan_resource(resource_id: int, response: Response, session: SessionDep,
+                  actor: ActorDep, force: bool = False) -> dict[str, Any]:
+    """Scan the resource's file in the background (202, the report is pending). When its
+    content was already scanned with the same rubric and schema, the existing report comes
+    back at once (200); ``force`` scans again anyway."""
+    resource, dataset = resources.find(session, actor, resource_id)
+    report, queued = reports.request_scan(session, actor, resource, dataset, force)
+    if not queued:
+        response.status_code = 200
+    return reports.to_out(report, datasets.can_read_files(actor, dataset))
+
+
+@router.get("/quality/reports/{report_id}")
+def show_report(report_id: int, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    """One report, current or past."""
+    report = reports.find_report(session, actor, report_id)
+    dataset = datasets.find(session, actor, str(report.dataset_id))
+    return reports.to_out(report, datasets.can_read_files(actor, dataset))
