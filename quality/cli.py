@@ -114,6 +114,8 @@ def scan_resource(
                        f"(formats lus : {', '.join(sorted(reports.TABULAR_FORMATS))}).")
         report = reports.scan_now(session, resource, session.get(Dataset, resource.dataset_id),
                                   force)
+        if not report.body:  # nothing was read (the file is missing): the reason only
+            raise fail(report.message or "l'analyse a échoué.")
         out = {**report.body, "scores": report.scores, "status": report.status}
     if format == ReportFormat.json:
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2, default=str) + "\n")
@@ -151,4 +153,75 @@ def show_dataset(
                  f"échec : {report['message']}" if report["status"] == "failed" else
                  "analysée le " + str(report["finished"])[:16])
         console.print(f"  Ressource {item['resource_id']} « {item['title']} » : {state}",
+                      highlight=False)
+
+
+@app.command("run")
+def run_expectations(
+    dataset: Annotated[str, typer.Argument(help="Nom court (slug) ou identifiant du jeu.")],
+    suite: Annotated[Path | None, typer.Option(
+        help="Fichier JSON d'une suite Great Expectations à donner d'abord au jeu.")] = None,
+) -> None:
+    """Lance la suite Great Expectations du jeu sur ses fichiers et garde le résultat."""
+    from catalogue import datasets
+    from catalogue.auth import OPERATOR
+    from catalogue.cli_common import operation
+    from quality import suites
+
+    document = None
+    if suite is not None:
+        try:
+            document = json.loads(suite.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise fail(f"suite illisible ({suite}) : {error}") from None
+    with operation() as session:
+        found = datasets.find(session, OPERATOR, dataset)
+        if document is not None:
+            suites.set_suite(session, OPERATOR, found, document)
+            session.commit()
+        with console.status("Great Expectations : exécution de la suite…"):
+            done = suites.run(session, found)
+        results = [(r.resource_id, r.status, r.message, r.body) for r in done]
+    failed = False
+    for resource_id, status, message, body in results:
+        if status == "failed":
+            failed = True
+            console.print(f"Ressource {resource_id} : [red]échec[/] — {message}",
+                          highlight=False)
+            continue
+        stats = body.get("statistics") or {}
+        verdict = "[green]toutes satisfaites[/]" if body["success"] else f"[red]{message}[/]"
+        failed = failed or not body["success"]
+        console.print(f"Ressource {resource_id} : {stats.get('evaluated_expectations', '?')} "
+                      f"attente(s) évaluée(s), {verdict}", highlight=False)
+        for result in body["results"]:
+            if not result["success"]:
+                console.print(f"  {result['expectation_type']} ({result.get('column') or '—'})"
+                              f" : {result.get('unexpected_count') or 0} valeur(s) en défaut",
+                              highlight=False)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command("export")
+def export_expectations(
+    resource_id: Annotated[int, typer.Argument(help="Identifiant de la ressource.")],
+    output: Annotated[Path | None, typer.Option(help="Fichier où écrire la suite.")] = None,
+) -> None:
+    """Écrit les contrôles de ctd sur une ressource comme une suite Great Expectations."""
+    from catalogue.cli_common import operation
+    from catalogue.models import Resource
+    from quality import suites
+
+    with operation() as session:
+        resource = session.get(Resource, resource_id)
+        if resource is None:
+            raise fail(f"ressource inconnue : {resource_id}")
+        suite = suites.export(session, resource)
+    text = json.dumps(suite, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"Suite écrite dans {output} ({len(suite['expectations'])} attente(s)).",
                       highlight=False)

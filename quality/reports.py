@@ -59,7 +59,7 @@ def stored_file(resource: Resource) -> Path | None:
     return path if path.is_file() else None
 
 
-def _format(resource: Resource) -> str | None:
+def file_format(resource: Resource) -> str | None:
     label = (resource.format or "").lower()
     if label in TABULAR_FORMATS:
         return label
@@ -70,7 +70,7 @@ def _format(resource: Resource) -> str | None:
 
 def scannable(resource: Resource) -> bool:
     """A tabular resource whose file ctd keeps."""
-    return bool(resource.file_path or resource.local_copy) and _format(resource) is not None
+    return bool(resource.file_path or resource.local_copy) and file_format(resource) is not None
 
 
 def schema_ref(dataset: Dataset) -> str | None:
@@ -95,9 +95,16 @@ def latest(session: Session, *, resource_id: int | None = None, dataset_id: int 
 
 def _same_scan(report: QualityReport | None, content_hash: str | None,
                schema: str | None) -> bool:
-    return (report is not None and content_hash is not None
+    # A report without a body read nothing (queue unreachable, file missing): not a scan.
+    return (report is not None and bool(report.body) and content_hash is not None
             and report.content_hash == content_hash and report.schema_ref == schema
             and report.rubric_version == rubric.VERSION)
+
+
+def _under_way(report: QualityReport | None) -> bool:
+    """A scan pending or running, and not so long that its worker must have died."""
+    return (report is not None and report.status not in FINISHED
+            and utcnow() - report.created < STALE_AFTER)
 
 
 def request_scan(session: Session, actor: Actor, resource: Resource, dataset: Dataset,
@@ -111,7 +118,7 @@ def request_scan(session: Session, actor: Actor, resource: Resource, dataset: Da
         raise Conflict("Cette ressource est un lien : ctd n'en garde pas le fichier, il ne "
                        "peut pas l'analyser. Déposez le fichier, ou moissonnez la source avec "
                        "le téléchargement des fichiers.")
-    if _format(resource) is None:
+    if file_format(resource) is None:
         raise Conflict(f"Format non analysable : « {resource.format or 'inconnu'} » (formats "
                        f"lus : {', '.join(sorted(TABULAR_FORMATS))}).")
     schema = schema_ref(dataset)
@@ -119,8 +126,7 @@ def request_scan(session: Session, actor: Actor, resource: Resource, dataset: Da
     if not force and _same_scan(done, resource.sha256, schema):
         return done, False
     under_way = latest(session, resource_id=resource.id, finished=False)
-    if (under_way is not None and under_way.status not in FINISHED
-            and utcnow() - under_way.created < STALE_AFTER):
+    if _under_way(under_way):
         return under_way, False
     report = QualityReport(dataset_id=dataset.id, resource_id=resource.id,
                            kind=ReportKind.resource, schema_ref=schema,
@@ -188,7 +194,7 @@ def _scan(session: Session, report: QualityReport) -> QualityReport:
         _fail(report, "Le fichier de la ressource est introuvable sur le serveur.")
     else:
         try:
-            _fill(report, path, _format(resource))
+            _fill(report, path, file_format(resource))
         except Exception as error:  # a bug must leave a failed report, not a running one
             log.exception("quality scan %s failed", report.id)
             _fail(report, f"L'analyse a échoué : {type(error).__name__}.")
@@ -338,8 +344,10 @@ def dataset_quality(session: Session, actor: Actor, dataset: Dataset) -> dict[st
         resources.append({
             "resource_id": resource.id, "title": resource.title,
             "scannable": scannable(resource),
-            "scan_in_progress": under_way is not None and under_way.status not in FINISHED,
+            "scan_in_progress": _under_way(under_way),
             "report": to_out(done, with_values) if done else None,
+            "expectations": to_out(expected, with_values) if (expected := latest(
+                session, resource_id=resource.id, kind=ReportKind.expectations)) else None,
         })
     return {
         "dataset": dataset.slug, "rubric_version": rubric.VERSION,

@@ -342,7 +342,7 @@ def _completeness(scans: list[FileScan]) -> Assessment:
                      f"{_percent(conformance)}")
     value = fmean(values)
     fix = None
-    if value < 0.95:
+    if value < 1:
         fix = ("Complétez les valeurs manquantes ou retirez les colonnes vides, supprimez les "
                "lignes en double et corrigez les valeurs d'un autre type que leur colonne.")
     return value, "; ".join(notes) + ".", fix
