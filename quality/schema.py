@@ -48,13 +48,27 @@ GEOPOINT = {
 }
 GEOPOINT_OBJECT = (rf'"lon"\s*:\s*({_NUM})', rf'"lat"\s*:\s*({_NUM})')
 STRING_FORMATS = {
-    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    # A top-level domain of two or more characters, no trailing dot (as frictionless' validator).
+    "email": r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$",
     "uri": r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$",
     "uuid": r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$",
     "binary": r"^[A-Za-z0-9+/\s]*={0,2}\s*$",
 }
-ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$"
+# RFC 3339 allows a lower-case t and z.
+ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:?\d{2})?$"
 DATE_FORMATS = {"default": ["%Y-%m-%d"], "any": ["%Y-%m-%d", "%d/%m/%Y"]}
+# What Python's strptime (frictionless' date parser) lets these directives match. Polars'
+# parser is laxer: its ``%Y`` takes ``24``, and it skips a leading space.
+STRPTIME_SHAPES = {
+    "Y": r"\d{4}",
+    "y": r"\d{2}",
+    "m": r"\d{1,2}",
+    "d": r"\d{1,2}",
+    "H": r"\d{1,2}",
+    "M": r"\d{1,2}",
+    "S": r"\d{1,2}",
+    "%": "%",
+}
 OTHER_TYPES = {
     "year": r"^\d{4}$",
     "yearmonth": r"^\d{4}-(?:0[1-9]|1[0-2])$",
@@ -62,9 +76,27 @@ OTHER_TYPES = {
     "duration": (
         r"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$"
     ),
-    "array": r"^\s*\[[\s\S]*\]\s*$",
     "object": r"^\s*\{[\s\S]*\}\s*$",
 }
+# A JSON array of scalars (strings, numbers, true, false, null): the arrays whose items are
+# checked against ``arrayItem`` (frictionless parses the cell with ``json.loads``). An array
+# holding arrays or objects is taken as an array, unchecked.
+_JSON_SPACE = r"[ \t\r\n]*"
+_JSON_STRING = r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9A-Fa-f]{4}))*"'
+_JSON_NUMBER = r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?"
+
+
+def _json_array(item: str) -> str:
+    items = rf"{item}(?:{_JSON_SPACE},{_JSON_SPACE}{item})*"
+    return rf"^{_JSON_SPACE}\[{_JSON_SPACE}(?:{items})?{_JSON_SPACE}\]{_JSON_SPACE}$"
+
+
+FLAT_ARRAY = _json_array(rf"(?:{_JSON_STRING}|{_JSON_NUMBER}|true|false|null)")
+# The same with numbers Polars' JSON decoder takes (it fails on those past a float64).
+_SMALL_NUMBER = r"-?(?:0|[1-9]\d{0,199})(?:\.\d+)?(?:[eE][+-]?\d{1,2})?"
+_DECODABLE_ARRAY = _json_array(rf"(?:{_JSON_STRING}|{_SMALL_NUMBER}|true|false|null)")
+STRING_ARRAY = _json_array(rf"(?:{_JSON_STRING}|null)")
+NESTED_ARRAY = r"^\s*\[[\s\S]*[\[{][\s\S]*\]\s*$"
 # Names as schema.data.gouv.fr writes them (``owner/name``) -> bundled file stem.
 ALIASES = {"etalab/schema-irve-statique": "irve-statique", "etalab/schema-irve": "irve-statique"}
 
@@ -173,8 +205,11 @@ def validate(
     only ``required`` applies to them. A cell that does not parse as its type gets a
     ``type-error`` and no constraint check; otherwise the first broken constraint (in the
     order required, enum, pattern, minimum, maximum, minLength, maxLength) gives one
-    ``constraint-error``. ``valid`` only reflects these schema findings, not the structural
-    ones ``read_table`` put in ``table.findings``.
+    ``constraint-error``. The items of a JSON array are checked against the field's
+    ``arrayItem``: an item of another type makes a ``type-error``, a broken item constraint
+    a ``constraint-error``. A blank row (every cell missing) is left to ``read_table``'s
+    ``blank-row``: none of its cells is checked, as in frictionless. ``valid`` only reflects
+    these schema findings, not the structural ones ``read_table`` put in ``table.findings``.
     """
     frame = table.frame
     columns = frame.columns
@@ -204,7 +239,29 @@ def validate(
     for finding in findings:
         totals[finding.type] += 1
 
-    lf = frame.lazy().with_row_index("__row")
+    items = {
+        spec["name"]: _item_codes(spec, frame, columns[position[spec["name"]]], missing_values)
+        for spec in fields
+        if spec.get("type") == "array"
+        and isinstance(spec.get("arrayItem"), dict)
+        and spec["name"] in position
+    }
+    lf = (
+        frame.lazy()
+        .with_row_index("__row")
+        .with_columns(code.alias(f"__items{number}") for number, code in enumerate(items.values()))
+    )
+    item_columns = {name: pl.col(f"__items{n}") for n, name in enumerate(items)}
+    # A blank row (every cell missing) is one ``blank-row`` finding of ``read_table``, and
+    # frictionless checks none of its cells: no ``required`` error for each of its fields.
+    # Computed once, not in each field's query.
+    if columns:
+        cells = [_text(frame, column) for column in columns]
+        blank = frame.select(
+            pl.all_horizontal([c.is_null() | c.is_in(missing_values) for c in cells])
+        ).to_series()
+        if blank.any():
+            lf = lf.filter(~pl.lit(blank))
     queries: list[pl.LazyFrame] = []
     meta: list[tuple[str, int, dict]] = []
     results: list[FieldResult] = []
@@ -216,12 +273,13 @@ def validate(
         index = position[name]
         column = columns[index]
         results.append(FieldResult(name, True, kind, checked=frame.height))
-        value = pl.col(column)
-        if frame.schema[column] != pl.String:
-            value = value.cast(pl.String)
+        value = _text(frame, column)
         missing = value.is_null() | value.is_in(missing_values)
         ok, typed = _parse(spec, value)
-        codes = [_cell_code(spec, frame, column, value, missing, ok, typed)]
+        item_code = item_columns.get(name)
+        if item_code is not None:  # an item of another type makes the cell a type-error
+            ok = ok & (item_code != "type").fill_null(True)
+        codes = [_cell_code(spec, frame, column, value, missing, ok, typed, item_code)]
         if spec.get("constraints", {}).get("unique"):
             key = value if typed is None else typed
             repeated = ~missing & ok & ~key.is_first_distinct()
@@ -269,6 +327,11 @@ def validate(
     return SchemaReport(valid=not totals, findings=kept, fields=results)
 
 
+def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    value = pl.col(column)
+    return value if frame.schema[column] == pl.String else value.cast(pl.String)
+
+
 def _capped_query(lf: pl.LazyFrame, code: pl.Expr, value: pl.Expr, limit: int) -> pl.LazyFrame:
     """Rows where ``code`` is set: the first ``limit`` of each code, with the code's total."""
     return (
@@ -304,15 +367,17 @@ def _parse(spec: dict, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
         return value.is_in([str(v) for v in values]), None
     if kind == "date":
         formats = DATE_FORMATS.get(fmt, [fmt])
-        typed = pl.coalesce([value.str.to_date(f, strict=False) for f in formats])
+        typed = pl.coalesce([_strptime(value, f, value.str.to_date) for f in formats])
         return typed.is_not_null(), typed
     if kind == "datetime":
         if fmt in ("default", "any"):
-            head = value.str.slice(0, 19).str.replace("T", " ", literal=True)
+            head = value.str.slice(0, 19).str.replace("[Tt]", " ")
             typed = head.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False)
             return value.str.contains(ISO_DATETIME) & typed.is_not_null(), typed
-        typed = value.str.to_datetime(fmt, strict=False)
+        typed = _strptime(value, fmt, value.str.to_datetime)
         return typed.is_not_null(), typed
+    if kind == "array":
+        return value.str.contains(FLAT_ARRAY) | value.str.contains(NESTED_ARRAY), None
     if kind == "geopoint":
         if fmt == "object":
             lon, lat = (value.str.extract(p, 1).cast(pl.Float64) for p in GEOPOINT_OBJECT)
@@ -321,10 +386,25 @@ def _parse(spec: dict, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
             lon, lat = (value.str.extract(pattern, i).cast(pl.Float64) for i in (1, 2))
         ok = lon.is_not_null() & lat.is_not_null() & (lon.abs() <= 180) & (lat.abs() <= 90)
         return ok, None
+    if kind == "year":  # exactly four digits: frictionless refuses "2024 "
+        return value.str.contains(OTHER_TYPES[kind]), value.cast(pl.Int64, strict=False)
     if kind in OTHER_TYPES:
-        ok = stripped.str.contains(OTHER_TYPES[kind])
-        return ok, (stripped.cast(pl.Int64, strict=False) if kind == "year" else None)
+        return stripped.str.contains(OTHER_TYPES[kind]), None
     return pl.lit(True), None  # any, and types this validator does not know
+
+
+def _strptime(value: pl.Expr, fmt: str, parse: Any) -> pl.Expr:
+    """``parse(fmt)`` of the cells shaped as strptime wants them, null for the others."""
+    parts = []
+    for token in re.split(r"(%.)", fmt):
+        if token.startswith("%"):
+            if token[1] not in STRPTIME_SHAPES:
+                return parse(fmt, strict=False)  # a directive not listed: Polars alone
+            parts.append(STRPTIME_SHAPES[token[1]])
+        else:
+            parts.append(r"\s+".join(re.escape(piece) for piece in re.split(r"\s+", token)))
+    shape = "^" + "".join(parts) + "$"
+    return pl.when(value.str.contains(shape)).then(parse(fmt, strict=False))
 
 
 def _cell_code(
@@ -335,6 +415,7 @@ def _cell_code(
     missing: pl.Expr,
     ok: pl.Expr,
     typed: pl.Expr | None,
+    item_code: pl.Expr | None = None,
 ) -> pl.Expr:
     """The first problem of each cell: required, type, then the first broken constraint."""
     kind = spec.get("type", "string")
@@ -360,12 +441,50 @@ def _cell_code(
     if "maxLength" in constraints and kind == "string":
         checks.append(("maxLength", length > int(constraints["maxLength"])))
 
+    if item_code is not None:
+        checks.append(("arrayItem", item_code == "arrayItem"))
+
     required = pl.lit("required") if constraints.get("required") else pl.lit(None, pl.String)
     expr = pl.when(missing).then(required)
     expr = expr.when(~ok).then(pl.lit("type"))
     for name, broken in checks:
         expr = expr.when(broken.fill_null(False)).then(pl.lit(name))
     return expr.otherwise(pl.lit(None, pl.String))
+
+
+def _item_codes(spec: dict, frame: pl.DataFrame, column: str, missing_values: list) -> pl.Series:
+    """Per row, the first problem of the items of a cell holding a JSON array of scalars:
+    "type" when an item is not of ``arrayItem``'s type, "arrayItem" when one breaks its
+    constraints (a null or empty item is missing), else null. The items are checked as cells
+    are, on a frame of one row per item."""
+    item = spec["arrayItem"]
+    value = _text(frame, column)
+    flat = value.str.contains(_DECODABLE_ARRAY)
+    lists = frame.select(
+        pl.when(flat).then(value).str.json_decode(pl.List(pl.String)).alias("item"),
+        # Table Schema's default item type is string: a number, true, or an array is not.
+        not_strings=~value.str.contains(STRING_ARRAY),
+    ).with_row_index("row")
+    exploded = lists.filter(pl.col("item").list.len() > 0).explode("item")
+    element = pl.col("item")
+    missing = element.is_null() | element.is_in(missing_values)
+    ok, typed = _parse(item, element)
+    code = _cell_code(item, exploded, "item", element, missing, ok, typed)
+    first = exploded.group_by("row").agg(code.drop_nulls().first().alias("code"))
+    strings = item.get("type", "string") == "string"
+    return (
+        lists.join(first, on="row", how="left")
+        .sort("row")
+        .select(
+            pl.when(pl.col("not_strings") & strings)
+            .then(pl.lit("type"))
+            .when(pl.col("code") == "type")
+            .then(pl.lit("type"))
+            .when(pl.col("code").is_not_null())
+            .then(pl.lit("arrayItem"))
+        )
+        .to_series()
+    )
 
 
 def _pattern_broken(pattern: str, frame: pl.DataFrame, column: str, value: pl.Expr) -> pl.Expr:
@@ -426,6 +545,10 @@ def _cell_finding(
         return Finding("unique-error", note, row, number, name)
     if code == "required":
         return Finding("constraint-error", 'constraint "required" is "True"', row, number, name)
+    if code == "arrayItem":
+        item = spec["arrayItem"].get("constraints", {})
+        note = f"An item of the cell {value!r} breaks the item constraints {item!r}."
+        return Finding("constraint-error", note, row, number, name)
     bound = spec.get("constraints", {}).get(code)
     note = f'The cell {value!r} breaks constraint "{code}" ({bound!r}).'
     return Finding("constraint-error", note, row, number, name)
