@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Body, Response
 
 from catalogue import datasets, resources
 from catalogue.api.deps import ActorDep, SessionDep
-from quality import reports
+from quality import reports, suites
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
 
@@ -41,3 +41,31 @@ def show_report(report_id: int, session: SessionDep, actor: ActorDep) -> dict[st
     report = reports.find_report(session, actor, report_id)
     dataset = datasets.find(session, actor, str(report.dataset_id))
     return reports.to_out(report, datasets.can_read_files(actor, dataset))
+
+
+@router.get("/datasets/{ref}/expectations")
+def get_expectations(ref: str, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    """The dataset's Great Expectations suite (GX JSON)."""
+    stored = suites.get_suite(session, datasets.find(session, actor, ref))
+    return {"suite": stored.suite, "updated": stored.updated, "updated_by": stored.updated_by}
+
+
+@router.put("/datasets/{ref}/expectations")
+def put_expectations(ref: str, session: SessionDep, actor: ActorDep,
+                     suite: dict[str, Any] = Body(description="A GX suite, as GX writes it "
+                                                              "(ExpectationSuite JSON)")
+                     ) -> dict[str, Any]:
+    """Give the dataset a suite; ``ctd quality run DATASET`` runs it on the dataset's files.
+    A suite GX cannot load is a 422 problem."""
+    stored = suites.set_suite(session, actor, datasets.find(session, actor, ref), suite)
+    session.commit()
+    return {"suite": stored.suite, "updated": stored.updated, "updated_by": stored.updated_by}
+
+
+@router.get("/resources/{resource_id}/expectations")
+def export_expectations(resource_id: int, session: SessionDep,
+                        actor: ActorDep) -> dict[str, Any]:
+    """ctd's own checks of the resource (its schema, else its profile) as a GX suite that
+    GX runs unchanged."""
+    resource, _ = resources.find(session, actor, resource_id)
+    return suites.export(session, resource)
