@@ -1,6 +1,6 @@
-"""Polite and safe HTTP fetching for the harvesters.
+"""Polite and safe HTTP fetching: harvests, their file downloads, and schemas fetched by URL.
 
-Every request a connector makes to a remote portal goes through one ``Fetcher``:
+Every request ctd makes to a remote server goes through one ``Fetcher``:
 - timeouts; retries with exponential backoff and jitter on 5xx, timeouts and connection
   errors; 429 honoured through ``Retry-After`` (seconds or HTTP date, capped);
 - a per-host concurrency limit (threads share a semaphore per host);

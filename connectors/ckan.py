@@ -21,9 +21,9 @@ from typing import Any
 import ckanapi
 from ckanapi.errors import CKANAPIError
 
+from catalogue.fetch import Fetcher, FetchError
 from catalogue.vocabularies import ResourceType
 from connectors import mapping
-from connectors.fetch import Fetcher, FetchError
 from connectors.records import Gathering, ItemError, RemoteDataset, RemoteResource
 
 ROWS = 1000

@@ -36,8 +36,8 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from catalogue.dcat import EU, GSP, HYDRA, IANA, INSEE, LOCN, SPDX, VCARD
+from catalogue.fetch import Fetcher, FetchError, Response
 from connectors import mapping
-from connectors.fetch import Fetcher, FetchError, Response
 from connectors.records import Gathering, ItemError, RemoteDataset, RemoteResource
 
 MAX_PAGES = 10_000

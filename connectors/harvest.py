@@ -34,6 +34,7 @@ from catalogue.auth import Actor
 from catalogue.config import load_settings
 from catalogue.db import get_engine
 from catalogue.errors import CatalogueError, Conflict
+from catalogue.fetch import Fetcher, FetchError
 from catalogue.models import Dataset, Organization, Resource, utcnow
 from catalogue.schemas import (
     ContactPoint,
@@ -46,7 +47,6 @@ from catalogue.schemas import (
 )
 from catalogue.text import slugify
 from catalogue.vocabularies import DatasetState, Granularity
-from connectors.fetch import Fetcher, FetchError
 from connectors.models import (
     HarvestItem,
     HarvestJob,

@@ -31,8 +31,8 @@ from urllib.parse import urlencode, urlsplit
 
 import ijson
 
+from catalogue.fetch import Fetcher, FetchError
 from connectors import mapping
-from connectors.fetch import Fetcher, FetchError
 from connectors.records import Gathering, ItemError, RemoteDataset, RemoteResource
 
 API = "/api/explore/v2.1/catalog"

@@ -7,7 +7,7 @@ them when the cursor is None), one at a time — never a whole catalogue in a li
 returns it sets ``gathering.new_cursor`` to the cursor of the next run and, when it could list
 every dataset the source holds (cheaply: ids only), ``gathering.present`` to those ids so that
 the harvest can notice deletions. A failure of the whole source (unreachable, garbage on the
-first page) is raised as ``connectors.fetch.FetchError``; a failure of one dataset is yielded
+first page) is raised as ``catalogue.fetch.FetchError``; a failure of one dataset is yielded
 as an ``ItemError`` and the gather goes on.
 """
 

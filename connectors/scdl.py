@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
+from catalogue.fetch import Fetcher, FetchError, Response
 from catalogue.text import fold
 from connectors import mapping
-from connectors.fetch import Fetcher, FetchError, Response
 from connectors.records import Gathering, ItemError, RemoteDataset, RemoteResource
 
 REQUIRED = ("ID", "TITRE", "URL")

@@ -23,9 +23,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from catalogue.fetch import Fetcher, FetchError
 from catalogue.vocabularies import ResourceType
 from connectors import mapping
-from connectors.fetch import Fetcher, FetchError
 from connectors.records import Gathering, ItemError, RemoteDataset, RemoteResource
 
 PAGE_SIZE = 100

@@ -12,8 +12,8 @@ import pytest
 from portals import Portal, Reply, Request, serve
 from portals.dcat import BASE, COMMUNES, DcatPortal
 
+from catalogue.fetch import Fetcher, FetchError
 from connectors import dcat
-from connectors.fetch import Fetcher, FetchError
 from connectors.records import Gathering, ItemError, RemoteDataset
 
 # rdflib's JSON-LD parser still builds a ConjunctiveGraph.

@@ -12,8 +12,8 @@ import pytest
 from portals import serve
 from portals.ods import API, OdsPortal
 
+from catalogue.fetch import Fetcher, FetchError
 from connectors import ods
-from connectors.fetch import Fetcher, FetchError
 from connectors.records import Gathering, ItemError, RemoteDataset
 
 DATASETS = f"{API}/datasets"

@@ -9,8 +9,8 @@ import pytest
 from portals import serve
 from portals.scdl import FilePortal, row, scdl_csv
 
+from catalogue.fetch import Fetcher, FetchError
 from connectors import scdl
-from connectors.fetch import Fetcher, FetchError
 from connectors.records import Gathering, ItemError, RemoteDataset
 
 

@@ -9,9 +9,9 @@ import pytest
 from portals import serve
 from portals.udata import UdataPortal
 
+from catalogue.fetch import Fetcher, FetchError
 from catalogue.vocabularies import ResourceType
 from connectors import udata
-from connectors.fetch import Fetcher, FetchError
 from connectors.records import Gathering, ItemError, RemoteDataset
 
 LISTING = "/api/1/datasets/"

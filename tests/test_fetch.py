@@ -1,4 +1,4 @@
-"""connectors.fetch against a real fixture portal on 127.0.0.1: retries, Retry-After, timeouts,
+"""catalogue.fetch against a real fixture portal on 127.0.0.1: retries, Retry-After, timeouts,
 redirects, size caps, the SSRF guard, conditional GET, the per-host limit and downloads."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from email.utils import format_datetime
 import pytest
 from portals import Portal, Reply, Request, free_port, serve
 
-from connectors.fetch import Fetcher, FetchError, allowed_hosts_from_env
+from catalogue.fetch import Fetcher, FetchError, allowed_hosts_from_env
 
 ZIP = b"PK\x03\x04" + bytes(range(256)) * 4
 FILES = {

@@ -19,11 +19,11 @@ from sqlmodel import select
 
 from catalogue import datasets, db
 from catalogue.auth import OPERATOR
+from catalogue.fetch import Fetcher
 from catalogue.models import Dataset, Resource
 from catalogue.schemas import DatasetCreate, DatasetUpdate
 from catalogue.vocabularies import DatasetState
 from connectors import harvest, sources
-from connectors.fetch import Fetcher
 from connectors.models import HarvestItem, HarvestJob, HarvestSource, ItemStatus, JobStatus
 from connectors.schemas import SourceConfig, SourceCreate
 
