@@ -126,7 +126,7 @@ KINDS = {
         "Points de recharge pour véhicules électriques ouverts au public : localisation, "
         "puissance, prises, conditions d'accès (schéma national IRVE statique).",
         ("TRAN", "ENER"), ("IRVE", "mobilité électrique", "bornes de recharge"), "MONTHLY",
-        ("etalab/schema-irve-statique", "2.3.1"), licence="odbl-1.0"),
+        ("etalab/schema-irve-statique", "2.3.0"), licence="odbl-1.0"),
     "inscriptions-scolaires": Kind(
         "Inscriptions scolaires",
         "Fichier des inscriptions dans les écoles maternelles et élémentaires : élèves, "

@@ -74,7 +74,12 @@ def scannable(resource: Resource) -> bool:
 
 
 def schema_ref(dataset: Dataset) -> str | None:
-    return dataset.schema_name or None
+    """The schema the dataset declares, as ``quality.schema.load_schema`` takes it."""
+    if not dataset.schema_name:
+        return None
+    if dataset.schema_version and not dataset.schema_name.startswith(("http://", "https://")):
+        return f"{dataset.schema_name}@{dataset.schema_version}"
+    return dataset.schema_name
 
 
 # Resource scans
@@ -214,7 +219,13 @@ def _fill(report: QualityReport, path: Path, format: str | None) -> None:
         scan = scan_file(path, schema=report.schema_ref, **limits)
     except SchemaError as error:
         schema_note = f"Schéma déclaré « {report.schema_ref} » inutilisable : {error}"
-        scan = scan_file(path, **limits)
+        name, versioned, _ = (report.schema_ref or "").partition("@")
+        scan = None
+        if versioned:  # another version than the bundled one, out of reach: the bundled one
+            with contextlib.suppress(SchemaError):
+                scan = scan_file(path, schema=name, **limits)
+                schema_note += f" ; fichier vérifié avec la version embarquée de « {name} »."
+        scan = scan or scan_file(path, **limits)
     body = file_report(scan)
     report.scores = body.pop("scores")
     report.body = {**body, "schema_error": schema_note}

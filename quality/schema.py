@@ -36,6 +36,7 @@ from quality.table import Finding, Table
 SCHEMAS_DIR = Path(catalogue.__file__).parent / "data" / "schemas"
 ENGINE = "in-memory"
 MAX_FINDINGS_PER_TYPE = 1000
+SCHEMA_MAX_BYTES = 5 * 1024 * 1024
 
 DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
 DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
@@ -128,21 +129,71 @@ def bundled_schemas() -> list[str]:
 
 
 def load_schema(ref: str | Path) -> dict:
-    """A bundled schema by name (``scdl-subventions``, ``irve-statique``, or as
-    schema.data.gouv.fr names them: ``scdl/subventions``, ``etalab/schema-irve-statique``),
-    or a local Table Schema JSON file. Raises ``ValueError`` for anything else."""
-    if isinstance(ref, Path) or str(ref).lower().endswith(".json") or Path(ref).is_file():
+    """A Table Schema from:
+
+    - a bundled name (``scdl-subventions``, ``irve-statique``, or as schema.data.gouv.fr
+      names them: ``scdl/subventions``, ``etalab/schema-irve-statique``), optionally with a
+      version (``scdl/subventions@2.1.0``): another version than the bundled one is fetched
+      from where the bundled file says it was published, with the tag changed;
+    - an http(s) URL, fetched through ctd's fetcher (size cap, private addresses refused);
+    - a local JSON file.
+
+    Raises ``ValueError`` for anything else, saying why."""
+    text = str(ref).strip()
+    if not isinstance(ref, Path) and text.lower().startswith(("http://", "https://")):
+        return _fetched(text)
+    if isinstance(ref, Path) or text.lower().endswith(".json") or Path(text).is_file():
         path = Path(ref)
         if not path.is_file():
             raise ValueError(f"schema file not found: {path}")
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
-            raise ValueError(f"{path} is not a Table Schema (no 'fields' list)")
-        return schema
-    text = str(ref).strip()
-    if text.lower().startswith(("http://", "https://")):
-        raise ValueError("fetching a schema by URL is not supported; use a bundled name or file")
-    return json.loads((SCHEMAS_DIR / f"{_bundled_name(text)}.schema.json").read_text("utf-8"))
+        return _checked(json.loads(path.read_text(encoding="utf-8")), str(path))
+    name, _, version = text.partition("@")
+    schema = json.loads((SCHEMAS_DIR / f"{_bundled_name(name)}.schema.json").read_text("utf-8"))
+    if version and _plain(version) != _plain(str(schema.get("version", ""))):
+        return _fetched(versioned_url(schema, version))
+    return schema
+
+
+def _plain(version: str) -> str:
+    return version.strip().lower().removeprefix("v")
+
+
+def versioned_url(schema: dict, version: str) -> str:
+    """Where another version of a bundled schema is published: its ``path`` names its own
+    version as a tag (``…/raw/v2.1.1/schema.json``); the tag is swapped."""
+    path, current = str(schema.get("path") or ""), _plain(str(schema.get("version", "")))
+    tag = f"v{current}"
+    if not current or tag not in path or not re.fullmatch(r"[\w.+-]+", _plain(version)):
+        raise ValueError(f"version {version!r} of {schema.get('name')!r} is not bundled and "
+                         "its address is unknown")
+    return path.replace(tag, f"v{_plain(version)}", 1)
+
+
+@functools.lru_cache(maxsize=32)
+def _fetched_text(url: str) -> str:
+    from catalogue.fetch import Fetcher, FetchError
+
+    with Fetcher(timeout=20, retries=1, max_bytes=SCHEMA_MAX_BYTES) as fetcher:
+        try:
+            return fetcher.get(url).text
+        except FetchError as error:
+            raise ValueError(f"cannot fetch the schema at {url}: {error.message}") from None
+
+
+def _fetched(url: str) -> dict:
+    """A schema fetched by URL (each URL once per process: published versions don't
+    change)."""
+    try:
+        document = json.loads(_fetched_text(url))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"the document at {url} is not JSON: {error}") from None
+    return _checked(document, url)
+
+
+def _checked(schema: Any, where: str) -> dict:
+    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
+        raise ValueError(f"{where} is not a Table Schema (no 'fields' list)")
+    return schema
 
 
 def _bundled_name(text: str) -> str:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from portals import Portal, Reply, serve
 
 from catalogue.demo_files import Publisher, write_file
 from quality.read import read_table
-from quality.schema import guess_schema, load_schema, validate
+from quality.schema import guess_schema, load_schema, validate, versioned_url
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IRVE_EXAMPLE = SHARED / "reference" / "schemas" / "irve-statique.exemple-valide.csv"
@@ -254,3 +255,58 @@ def test_200k_rows_and_the_cap(tmp_path, irve_schema, example):
     assert len(full.findings) == 201
     date = next(f for f in full.findings if f.field_name == "date_maj")
     assert (date.row_number, date.field_number) == (5001, example[0].index("date_maj") + 1)
+
+
+# Schemas by URL and by version
+
+
+class SchemaPortal(Portal):
+    """Serves Table Schemas (and a few wrong things) on loopback, counting the requests."""
+
+    def __init__(self, documents: dict[str, bytes]) -> None:
+        super().__init__()
+        self.documents, self.hits = documents, []
+
+    def handle(self, request):
+        self.hits.append(request.path)
+        if request.path in self.documents:
+            return Reply(body=self.documents[request.path])
+        return Reply(404, b"{}")
+
+
+def test_a_schema_is_fetched_by_url_once(tmp_path):
+    schema = {"name": "communes", "fields": [{"name": "code", "type": "string",
+                                              "constraints": {"pattern": "^[0-9AB]{5}$"}}]}
+    served = SchemaPortal({"/communes.json": json.dumps(schema).encode(),
+                           "/page.json": b"<html>erreur</html>",
+                           "/other.json": b'{"title": "pas un schema"}'})
+    with serve(served) as base:
+        assert load_schema(f"{base}/communes.json") == schema
+        assert load_schema(f"{base}/communes.json") == schema
+        assert served.hits.count("/communes.json") == 1
+        for path, message in [("/page.json", "not JSON"), ("/other.json", "no 'fields'"),
+                              ("/missing.json", "cannot fetch")]:
+            with pytest.raises(ValueError, match=message):
+                load_schema(f"{base}{path}")
+        table = read_table(_write(tmp_path / "c.csv", [["code"], ["01053"], ["1053"]]))
+        report = validate(table, load_schema(f"{base}/communes.json"))
+        assert [(f.type, f.row_number) for f in report.findings] == [("constraint-error", 3)]
+
+
+def test_a_schema_on_a_private_address_is_refused():
+    # Not allow-listed (the tests allow 127.0.0.1 only): refused before any connection.
+    with pytest.raises(ValueError, match="cannot fetch"):
+        load_schema("http://10.255.255.1/schema.json")
+
+
+def test_a_version_is_the_bundled_schema_or_its_published_address():
+    bundled = load_schema("scdl-subventions")
+    assert load_schema("scdl/subventions@2.1.1") == bundled
+    assert load_schema("scdl/subventions@v2.1.1") == bundled
+    assert versioned_url(bundled, "2.0.0") == (
+        "https://gitlab.com/opendatafrance/scdl/subventions/raw/v2.0.0/schema.json")
+    assert versioned_url(load_schema("irve-statique"), "2.3.1") == (
+        "https://raw.githubusercontent.com/etalab/schema-irve/v2.3.1/statique/"
+        "schema-statique.json")
+    with pytest.raises(ValueError, match="not bundled"):
+        versioned_url(bundled, "../../etc")
