@@ -180,12 +180,15 @@ def _on_time(facts: DatasetFacts, now: datetime) -> tuple[bool, str]:
         return True, f"La fréquence {facts.frequency} n'impose pas d'échéance."
     if facts.updated is None:
         return False, "La date de dernière mise à jour est inconnue."
+    # Dates rather than ages: the explanation changes only when the verdict does, so the
+    # dataset's report history is not written again each day.
     deadline = facts.updated + timedelta(days=days + rubric.ON_TIME_TOLERANCE_DAYS)
-    age = (now - facts.updated).days
+    updated, due = facts.updated.date().isoformat(), deadline.date().isoformat()
     if now <= deadline:
-        return True, f"Mis à jour il y a {age} jour(s), pour une fréquence de {days} jour(s)."
-    return False, (f"Mis à jour il y a {age} jour(s) alors que la fréquence annoncée "
-                   f"({facts.frequency}) en prévoit tous les {days}.")
+        return True, (f"Mis à jour le {updated} ; la fréquence annoncée ({facts.frequency}) "
+                      f"appelle la prochaine mise à jour avant le {due}.")
+    return False, (f"Mis à jour le {updated} ; la fréquence annoncée ({facts.frequency}) "
+                   f"appelait une mise à jour avant le {due}.")
 
 
 # AI-training fitness
