@@ -59,6 +59,8 @@ from quality.schema import (
     OTHER_TYPES,
     STRING_FORMATS,
     _parse,  # the very parser validate() uses, so the typed view matches ctd's
+    as_text,
+    is_number,
 )
 from quality.table import Table
 
@@ -227,10 +229,10 @@ def _field_expectations(spec: dict) -> list[dict]:
     if "enum" in constraints:
         allowed = constraints["enum"]
         if kind in NUMERIC_KINDS:
-            values: list[Any] = [float(v) for v in allowed if _is_number(v)]
+            values: list[Any] = [float(v) for v in allowed if is_number(v)]
             extra = typed
         else:
-            values, extra = [_as_text(v) for v in allowed], {}
+            values, extra = [as_text(v) for v in allowed], {}
         out.append(
             _expectation(
                 "expect_column_values_to_be_in_set",
@@ -337,20 +339,6 @@ def _bound(kind: str, bound: Any) -> Any:
     except (TypeError, ValueError, OverflowError):
         return None
     return None
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _as_text(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
 # Type regexes: the lexical forms ctd's validate accepts, for Python's re (GX on pandas).
@@ -803,12 +791,12 @@ def _cast_hint(expectation: dict, text_columns: set[str]) -> dict | None:
         return cast
     type_ = expectation.get("type")
     if type_ in BOUND_EXPECTATIONS and any(
-        _is_number(kwargs.get(key)) for key in ("min_value", "max_value")
+        is_number(kwargs.get(key)) for key in ("min_value", "max_value")
     ):
         return {"type": "number"}
     values = kwargs.get("value_set")
     numbers = isinstance(values, list) and all(
-        _is_number(v) and not isinstance(v, str) for v in values
+        is_number(v) and not isinstance(v, str) for v in values
     )
     if type_ in SET_EXPECTATIONS and values and numbers:
         return {"type": "number"}

@@ -475,10 +475,10 @@ def _cell_code(
     if "enum" in constraints:
         allowed = constraints["enum"]
         if kind in ("integer", "number", "year") and typed is not None:
-            numbers = [float(v) for v in allowed if _is_number(v)]
+            numbers = [float(v) for v in allowed if is_number(v)]
             checks.append(("enum", ~typed.cast(pl.Float64).is_in(numbers)))
         else:
-            checks.append(("enum", ~value.is_in([_as_text(v) for v in allowed])))
+            checks.append(("enum", ~value.is_in([as_text(v) for v in allowed])))
     if "pattern" in constraints:
         checks.append(("pattern", _pattern_broken(constraints["pattern"], frame, column, value)))
     for key, op in (("minimum", "lt"), ("maximum", "gt")):
@@ -568,7 +568,10 @@ def _bound(kind: str, bound: Any) -> Any:
     return None
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A number in a schema's JSON (an enum value, a bound); a boolean is not one."""
+    if isinstance(value, bool):
+        return False
     try:
         float(value)
     except (TypeError, ValueError):
@@ -576,7 +579,7 @@ def _is_number(value: Any) -> bool:
     return True
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
