@@ -4,6 +4,7 @@ loopback port."""
 
 from __future__ import annotations
 
+import csv
 import os
 import socket
 import threading
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 import uvicorn
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+IRVE_EXAMPLE = SHARED / "reference" / "schemas" / "irve-statique.exemple-valide.csv"
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +64,13 @@ def clean_database(database):
             if table.name not in KEPT_TABLES:
                 connection.execute(table.delete())
         connection.execute(sa.text("DELETE FROM territory WHERE level IN ('epci', 'other')"))
+
+
+@pytest.fixture(scope="session")
+def irve_rows() -> list[list[str]]:
+    """The rows of the official IRVE example file, header first."""
+    with IRVE_EXAMPLE.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
 
 
 def _free_port() -> int:

@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import IRVE_EXAMPLE
+from test_quality_schema import _write
 
 from catalogue.demo_files import Publisher, write_file
 from quality.expectations import SuiteError, run_suite, suite_for, validate_suite
@@ -23,8 +25,6 @@ from quality.read import read_table
 from quality.schema import load_schema, validate
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-IRVE_EXAMPLE = SHARED / "reference" / "schemas" / "irve-statique.exemple-valide.csv"
 NANCY = Publisher("Ville de Nancy", "215403957", "54395", ("54395",), ("Nancy",))
 
 
@@ -38,16 +38,6 @@ def irve_schema() -> dict:
     return schema
 
 
-@pytest.fixture(scope="module")
-def example() -> list[list[str]]:
-    with IRVE_EXAMPLE.open(encoding="utf-8", newline="") as fh:
-        return list(csv.reader(fh))
-
-
-def _write(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-    return path
 
 
 def _as_json(suite: dict) -> dict:
@@ -120,8 +110,8 @@ def test_exported_suite_is_gx_json_and_passes_on_the_official_example(irve_schem
     json.dumps(summary)
 
 
-def test_gx_flags_exactly_what_ctd_flags(tmp_path, irve_schema, example):
-    header, base = example[0], example[1]
+def test_gx_flags_exactly_what_ctd_flags(tmp_path, irve_schema, irve_rows):
+    header, base = irve_rows[0], irve_rows[1]
     rows = [header]
     for n in range(12):
         row = list(base)

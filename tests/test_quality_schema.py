@@ -9,26 +9,19 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import IRVE_EXAMPLE
 from portals import Portal, Reply, serve
 
 from catalogue.demo_files import Publisher, write_file
 from quality.read import read_table
 from quality.schema import guess_schema, load_schema, validate, versioned_url
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-IRVE_EXAMPLE = SHARED / "reference" / "schemas" / "irve-statique.exemple-valide.csv"
 NANCY = Publisher("Ville de Nancy", "215403957", "54395", ("54395",), ("Nancy",))
 
 
 @pytest.fixture(scope="module")
 def irve_schema() -> dict:
     return load_schema("irve-statique")
-
-
-@pytest.fixture(scope="module")
-def example() -> list[list[str]]:
-    with IRVE_EXAMPLE.open(encoding="utf-8", newline="") as fh:
-        return list(csv.reader(fh))
 
 
 def _write(path: Path, rows: list[list[str]]) -> Path:
@@ -50,11 +43,11 @@ def _only(report, type_: str):
     return report.findings[0]
 
 
-def test_official_irve_example_is_valid(irve_schema, example):
+def test_official_irve_example_is_valid(irve_schema, irve_rows):
     # The second row's nom_amenageur reads "Exemple invalide (id_station_itinerance et
     # id_pdc_itinerance)", yet both ids match the schema's patterns: only IRVE's rules outside
     # the Table Schema could reject it, so the schema-level verdict is "valid".
-    assert example[2][0].startswith("Exemple invalide")
+    assert irve_rows[2][0].startswith("Exemple invalide")
     report = validate(read_table(IRVE_EXAMPLE), irve_schema)
     assert report.valid, report.findings
     assert report.findings == []
@@ -91,43 +84,43 @@ def test_schema_names_and_files(tmp_path, irve_schema):
         (3, "nom_station", "", "constraint-error", "required"),
     ],
 )
-def test_one_bad_cell(tmp_path, irve_schema, example, row, name, value, type_, word):
-    report = validate(read_table(_variant(tmp_path, example, row, name, value)), irve_schema)
+def test_one_bad_cell(tmp_path, irve_schema, irve_rows, row, name, value, type_, word):
+    report = validate(read_table(_variant(tmp_path, irve_rows, row, name, value)), irve_schema)
     finding = _only(report, type_)
     assert (finding.row_number, finding.field_number, finding.field_name) == (
-        row, example[0].index(name) + 1, name,
+        row, irve_rows[0].index(name) + 1, name,
     )
     assert word in finding.note
     result = next(f for f in report.fields if f.name == name)
     assert (result.errors, result.checked) == (1, 2)
 
 
-def test_leading_zeros_and_corsica_pass_the_insee_pattern(tmp_path, irve_schema, example):
-    rows = [list(r) for r in example]
+def test_leading_zeros_and_corsica_pass_the_insee_pattern(tmp_path, irve_schema, irve_rows):
+    rows = [list(r) for r in irve_rows]
     column = rows[0].index("code_insee_commune")
     rows[1][column], rows[2][column] = "01053", "2A004"
     report = validate(read_table(_write(tmp_path / "zeros.csv", rows)), irve_schema)
     assert report.valid, report.findings
 
 
-def test_duplicated_unique_id(tmp_path, irve_schema, example):
+def test_duplicated_unique_id(tmp_path, irve_schema, irve_rows):
     schema = json.loads(json.dumps(irve_schema))
     field = next(f for f in schema["fields"] if f["name"] == "id_pdc_itinerance")
     field["constraints"]["unique"] = True
     path = tmp_path / "unique.schema.json"
     path.write_text(json.dumps(schema), encoding="utf-8")
-    rows = [*example, example[1]]  # row 4 repeats row 2
+    rows = [*irve_rows, irve_rows[1]]  # row 4 repeats row 2
     report = validate(read_table(_write(tmp_path / "dup.csv", rows)), load_schema(path))
     finding = _only(report, "unique-error")
-    number = example[0].index("id_pdc_itinerance") + 1
+    number = irve_rows[0].index("id_pdc_itinerance") + 1
     assert (finding.row_number, finding.field_number) == (4, number)
     # Without the constraint (the official schema has none), the repetition is fine.
     assert validate(read_table(tmp_path / "dup.csv"), irve_schema).valid
 
 
-def test_dropped_column_is_a_missing_label(tmp_path, irve_schema, example):
-    column = example[0].index("observations")
-    rows = [r[:column] + r[column + 1 :] for r in example]
+def test_dropped_column_is_a_missing_label(tmp_path, irve_schema, irve_rows):
+    column = irve_rows[0].index("observations")
+    rows = [r[:column] + r[column + 1 :] for r in irve_rows]
     report = validate(read_table(_write(tmp_path / "drop.csv", rows)), irve_schema)
     finding = _only(report, "missing-label")
     schema_position = [f["name"] for f in irve_schema["fields"]].index("observations") + 1
@@ -137,17 +130,17 @@ def test_dropped_column_is_a_missing_label(tmp_path, irve_schema, example):
     assert not next(f for f in report.fields if f.name == "observations").present
 
 
-def test_unknown_column_is_an_extra_label(tmp_path, irve_schema, example):
-    rows = [[*example[0], "commentaire"], *([*r, "x"] for r in example[1:])]
+def test_unknown_column_is_an_extra_label(tmp_path, irve_schema, irve_rows):
+    rows = [[*irve_rows[0], "commentaire"], *([*r, "x"] for r in irve_rows[1:])]
     report = validate(read_table(_write(tmp_path / "extra.csv", rows)), irve_schema)
     finding = _only(report, "extra-label")
     assert (finding.row_number, finding.field_number, finding.field_name) == (
-        1, len(example[0]) + 1, "commentaire",
+        1, len(irve_rows[0]) + 1, "commentaire",
     )
 
 
-def test_columns_in_another_order_are_compared_by_name(tmp_path, irve_schema, example):
-    rows = [list(reversed(r)) for r in example]
+def test_columns_in_another_order_are_compared_by_name(tmp_path, irve_schema, irve_rows):
+    rows = [list(reversed(r)) for r in irve_rows]
     report = validate(read_table(_write(tmp_path / "reversed.csv", rows)), irve_schema)
     assert report.valid, report.findings
 
@@ -222,9 +215,9 @@ def test_primary_key(tmp_path):
     assert [(f.type, f.row_number) for f in report.findings] == [("primary-key", 4)]
 
 
-def test_200k_rows_and_the_cap(tmp_path, irve_schema, example):
+def test_200k_rows_and_the_cap(tmp_path, irve_schema, irve_rows):
     n = 200_000
-    base = dict(zip(example[0], example[1], strict=True))
+    base = dict(zip(irve_rows[0], irve_rows[1], strict=True))
     index = pl.int_range(n, eager=True)
     frame = pl.DataFrame({name: [value] * n for name, value in base.items()}).with_columns(
         id_station_itinerance=pl.format("FRABCP{}", index.cast(pl.String).str.zfill(6)),
@@ -243,7 +236,7 @@ def test_200k_rows_and_the_cap(tmp_path, irve_schema, example):
     assert not report.valid
     types = [f.type for f in report.findings]
     assert types == ["type-error"] * 6
-    power = example[0].index("puissance_nominale") + 1
+    power = irve_rows[0].index("puissance_nominale") + 1
     listed = [(f.row_number, f.field_number) for f in report.findings[:5]]
     assert listed == [(9, power), (1009, power), (2009, power), (3009, power), (4009, power)]
     assert report.findings[5].note == "196 more type-error findings are not listed."
@@ -254,7 +247,7 @@ def test_200k_rows_and_the_cap(tmp_path, irve_schema, example):
     full = validate(table, irve_schema)
     assert len(full.findings) == 201
     date = next(f for f in full.findings if f.field_name == "date_maj")
-    assert (date.row_number, date.field_number) == (5001, example[0].index("date_maj") + 1)
+    assert (date.row_number, date.field_number) == (5001, irve_rows[0].index("date_maj") + 1)
 
 
 # Schemas by URL and by version

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from conftest import IRVE_EXAMPLE
 
 from quality import rubric
 from quality.scan import scan_file
@@ -251,10 +252,7 @@ def test_codes_that_lost_their_zeros_are_explained(tmp_path):
 
 def test_a_declared_official_schema_counts_fully_when_respected(tmp_path):
     example = tmp_path / "irve.csv"
-    from conftest import SHARED
-
-    example.write_bytes((SHARED / "reference/schemas/irve-statique.exemple-valide.csv")
-                        .read_bytes())
+    example.write_bytes(IRVE_EXAMPLE.read_bytes())
     declared = scan_file(example, schema="irve-statique")
     assert declared.schema.origin == "declared" and declared.schema.valid
     facts = full_facts(schema="etalab/schema-irve-statique")
