@@ -661,3 +661,16 @@ def test_ctd_quality_scan_and_show(client, world, data_dir):
     assert gone.exit_code == 1 and isinstance(gone.exception, SystemExit), gone.output
     assert "introuvable" in gone.output
     assert reports_of(resource["id"])[-1].status == ReportStatus.failed
+
+
+def test_the_scan_size_limit_comes_from_the_configuration(client, world, monkeypatch):
+    """CTD_SCAN_MAX_BYTES bounds a scan's memory: a larger file is refused unread."""
+    monkeypatch.setenv("CTD_SCAN_MAX_BYTES", "100")
+    publisher = world.headers("publisher")
+    create_dataset(client, publisher, "communes")
+    resource = upload(client, publisher, "communes", "communes.csv", CODES * 2)
+    result = CliRunner().invoke(app, ["quality", "scan", str(resource["id"])])
+    assert result.exit_code == 1
+    report = reports_of(resource["id"])[-1]
+    assert report.status == ReportStatus.failed
+    assert "100-byte limit" in report.message and report.message.startswith("Fichier illisible")
