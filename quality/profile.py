@@ -6,10 +6,12 @@ Everything is computed with Polars expressions, never a Python loop over rows:
 1. text columns are normalised once: whitespace stripped, empty strings turned into nulls;
 2. a first pass (one ``collect_all`` of three lazy queries) gathers, for every column at
    once, the non-null and distinct counts, widths, leading zeros, the number of distinct
-   rows and, on a systematic sample of at most ``SAMPLE_SIZE`` non-null values per column,
-   how many values look like each type;
+   rows and a systematic sample of at most ``SAMPLE_SIZE`` non-null values per column;
+   on that sample, a few small queries count how many values look like each type, a
+   pattern being tried only on the columns where it can still reach the threshold;
 3. the type of each text column is chosen from those shares; a second pass (one lazy
-   ``select``) casts each text column to its type and gathers, over all values, the type
+   ``select``, with a table of distinct values and counts per counted text column beside
+   it) casts each text column to its type and gathers, over all values, the type
    conformance, min, max and top values.
 
 Text columns (``pl.String``) are typed here, not on the way in, so that an INSEE code
@@ -68,6 +70,17 @@ LAYOUTS = {
     "french": r"^\d{2}/\d{2}/\d{4}",
     "zoned": r"\d(?:[.,]\d+|Z|[+-]\d{2}:?\d{2})$",  # fraction of a second or offset
 }
+# Every pattern above but the boolean one needs a value starting with one of these (values
+# are stripped; whitespace is listed for safety), so a column whose sample mostly starts
+# otherwise can only be boolean or text, and the other patterns are not tried on it.
+TYPED_START = r"^[\d\s+\-.,\[]"
+# The patterns tried together, in the order of ``_infer_type``: the next group only on the
+# columns the one before left undecided.
+SHAPE_STAGES = (("code", "corsica", "integer", "number"),
+                ("date", "datetime", "geopoint", "iso", "french", "zoned"))
+# Below this many rows, every text column is stripped without looking first.
+STRIP_CHECK_ROWS = 50_000
+STRIP_FIRST_BYTES = [*range(0x21), 0xC2, 0xE1, 0xE2, 0xE3]
 FRENCH_DATE = r"^(\d{2})/(\d{2})/(\d{4})"
 LEADING_ZERO = r"^0\d"
 # Fixed widths that are always identifiers: SIREN (9 digits) and SIRET (14 digits).
@@ -208,9 +221,46 @@ def profile(
 
 def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     """Strip text and turn empty strings into nulls. Categoricals and all-null columns
-    become text so that they go through the same inference."""
-    text = pl.col(pl.String, pl.Categorical, pl.Enum, pl.Null).cast(pl.String).str.strip_chars()
-    return frame.with_columns(text.replace("", None))
+    become text so that they go through the same inference.
+
+    Stripping copies every value, so it is only done on the columns where a value starts
+    or ends with whitespace (``_strip_needed``); the others keep their values, and only
+    lose their empty strings."""
+    frame = frame.with_columns(pl.col(pl.Categorical, pl.Enum, pl.Null).cast(pl.String))
+    text = [i for i, dtype in enumerate(frame.schema.values()) if dtype == pl.String]
+    if not text or frame.height == 0:
+        return frame
+    values = pl.nth(text)
+    if frame.height < STRIP_CHECK_ROWS:  # the check costs more than it saves
+        return frame.with_columns(values.str.strip_chars().replace("", None))
+    flags = frame.lazy().select(
+        _strip_needed(values).name.suffix("|strip"),
+        (values.str.len_bytes() == 0).any().name.suffix("|empty"),
+    ).collect(engine=ENGINE)
+    flagged = flags.row(0, named=True)
+    names = frame.columns
+    strip = [i for i in text if flagged[f"{names[i]}|strip"]]
+    empty = [i for i in text if flagged[f"{names[i]}|empty"] and i not in strip]
+    exprs = []
+    if strip:
+        exprs.append(pl.nth(strip).str.strip_chars().replace("", None))
+    if empty:
+        exprs.append(pl.nth(empty).replace("", None))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _strip_needed(values: pl.Expr) -> pl.Expr:
+    """Whether any value starts or ends with whitespace. The pattern runs only on the values
+    whose first or last byte may belong to a space: an ASCII space or control, a byte
+    leading U+0080–U+00BF or U+1000–U+3FFF, a last byte of 0x80–0xAF (as U+0085, U+00A0,
+    U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F and U+3000 end). Checked on
+    every code point against ``strip_chars``."""
+    raw = values.cast(pl.Binary)
+    first = raw.bin.get(0, null_on_oob=True)
+    last = raw.bin.get(-1, null_on_oob=True)
+    start = first.is_in(STRIP_FIRST_BYTES)
+    end = (last <= 0x20) | last.is_between(0x80, 0xAF)
+    return values.filter(start | end).str.contains(r"^\s|\s$").any()
 
 
 # Each aggregate is written once for a group of columns (``pl.nth(indices)``) and named
@@ -234,7 +284,8 @@ def _first_pass(
     frame: pl.DataFrame, columns: list[_Column], approximate: bool, decimal_comma: bool
 ) -> int:
     """Fill each column's counts, widths, leading zeros and type shapes; return the number
-    of distinct rows. Three queries, run together by one ``collect_all``."""
+    of distinct rows. Three queries, run together by one ``collect_all``, then the shape
+    counts on the sample they drew."""
     if not columns:
         return 0
     exprs = [pl.all().count().name.suffix("|present")]
@@ -248,44 +299,85 @@ def _first_pass(
     text = _indices(columns, lambda column: column.text)
     if text:
         values = pl.nth(text)
+        # The pattern only runs on the values starting with 0 (a fraction of them).
+        zeros = values.filter(values.str.starts_with("0")).str.contains(LEADING_ZERO)
         exprs += [
-            values.str.contains(LEADING_ZERO).sum().name.suffix("|leading_zero"),
+            zeros.sum().name.suffix("|leading_zero"),
             values.str.len_bytes().min().name.suffix("|min_width"),
             values.str.len_bytes().max().name.suffix("|max_width"),
         ]
-    rows = pl.struct(pl.all())
-    # Above the exact limit, count distinct 64-bit row hashes: about twice as fast, and a
-    # collision among 10 million rows has a probability of about 3e-6.
-    unique = rows.hash().n_unique() if approximate else rows.n_unique()
+    if approximate:
+        # Above the exact limit, count distinct 64-bit row hashes: each column hashed with
+        # its own seed, the hashes summed (wrapping). Three times as fast as hashing a
+        # struct of the row, and a collision among 10 million rows has a probability of
+        # about 3e-6.
+        hashes = [pl.nth(index).hash(seed=index) for index in range(len(columns))]
+        unique = pl.sum_horizontal(hashes).n_unique()
+    else:
+        unique = pl.struct(pl.all()).n_unique()
     queries = [frame.lazy().select(exprs), frame.lazy().select(unique)]
     if text:
-        queries.append(_shapes(frame, text, decimal_comma))
+        queries.append(_sample_frame(frame, text))
     results = pl.collect_all(queries, engine=ENGINE)
     _store(results[0], columns)
     if text:
-        by_name = {column.name: column for column in columns}
-        for row in results[2].iter_rows(named=True):
-            by_name[row.pop("variable")].stats.update(row)
+        _shapes(results[2], [column for column in columns if column.text], decimal_comma)
     return results[1].item()
 
 
-def _shapes(frame: pl.DataFrame, text: list[int], decimal_comma: bool) -> pl.LazyFrame:
-    """For each text column, one row: how many sampled values look like each type. The
-    samples are stacked into one long (variable, value) frame so that each pattern is one
-    expression whatever the number of columns."""
+def _sample_frame(frame: pl.DataFrame, text: list[int]) -> pl.LazyFrame:
+    """The sampled non-null values of the text columns, stacked into one long (variable,
+    value) frame, so that each pattern is one expression whatever the number of columns."""
     values = pl.nth(text)
     if frame.height > SAMPLE_SIZE:
         long = frame.lazy().select(_sample(values).implode()).unpivot().explode("value")
     else:
         long = frame.lazy().select(values).unpivot()
+    return long.drop_nulls("value")
+
+
+def _shapes(long: pl.DataFrame, columns: list[_Column], decimal_comma: bool) -> None:
+    """Count, per text column, how many sampled values look like each type, into its
+    stats. A pattern is only tried where its type can still be chosen: the typed patterns
+    on columns whose values mostly start like a typed value (``TYPED_START``), and each
+    group of ``SHAPE_STAGES`` on the columns the groups before left as text. The counts
+    not taken could not have reached ``TYPE_THRESHOLD``, so the types are the same."""
     patterns = SHAPES | LAYOUTS | ({"number": NUMBER_WITH_COMMA} if decimal_comma else {})
     value = pl.col("value")
-    return long.group_by("variable").agg(
-        value.count().alias("sampled"),
-        # for booleans: Oui, oui and OUI are one value
-        value.drop_nulls().str.to_lowercase().n_unique().alias("folded_distinct"),
-        *(value.str.contains(pattern).sum().alias(key) for key, pattern in patterns.items()),
-    )
+    by_name = {column.name: column for column in columns}
+
+    def counts(subset: list[_Column], aggregates: list[pl.Expr]) -> pl.LazyFrame:
+        names = [column.name for column in subset]
+        rows = long.lazy().filter(pl.col("variable").is_in(names))
+        return rows.group_by("variable").agg(aggregates)
+
+    def run(queries: list[pl.LazyFrame]) -> None:
+        for result in pl.collect_all(queries, engine=ENGINE):
+            for row in result.iter_rows(named=True):
+                by_name[row.pop("variable")].stats.update(row)
+
+    run([
+        long.lazy().group_by("variable").agg(
+            value.count().alias("sampled"),
+            value.str.contains(patterns["boolean"]).sum().alias("boolean"),
+            value.str.contains(TYPED_START).sum().alias("typed_start"),
+        )
+    ])
+    booleans = [column for column in columns if _share(column, "boolean") >= TYPE_THRESHOLD]
+    queries = []
+    if booleans:  # Oui, oui and OUI are one value
+        folded = value.str.to_lowercase().n_unique().alias("folded_distinct")
+        queries.append(counts(booleans, [folded]))
+    pending = [column for column in columns if _share(column, "typed_start") >= TYPE_THRESHOLD]
+    for stage, keys in enumerate(SHAPE_STAGES):
+        if stage:
+            pending = [column for column in pending if _infer_type(column) == "string"]
+        if pending:
+            shapes = [value.str.contains(patterns[key]).sum().alias(key) for key in keys]
+            queries.append(counts(pending, shapes))
+        if queries:
+            run(queries)
+        queries = []
 
 
 def _sample(values: pl.Expr) -> pl.Expr:
@@ -293,7 +385,15 @@ def _sample(values: pl.Expr) -> pl.Expr:
     column (so a sorted file or a sparse column is still represented)."""
     present = values.drop_nulls()
     step = present.len() // SAMPLE_SIZE + 1
-    return present.filter(pl.int_range(present.len()) % step == 0)
+    # positions 0, step, 2·step… below the count of values
+    return present.gather(pl.int_range(0, (present.len() + step - 1) // step) * step)
+
+
+def _share(column: _Column, key: str) -> float:
+    """The share of a column's sampled values that look like ``key`` (0 when not counted:
+    see ``_shapes``)."""
+    sampled = column.stats.get("sampled")
+    return column.stats.get(key, 0) / sampled if sampled else 0.0
 
 
 def _infer_type(column: _Column) -> str:
@@ -303,7 +403,7 @@ def _infer_type(column: _Column) -> str:
         return "string"
 
     def share(key: str) -> float:
-        return stats[key] / stats["sampled"]
+        return _share(column, key)
 
     if share("boolean") >= TYPE_THRESHOLD and stats["folded_distinct"] <= 2:
         return "boolean"
@@ -373,11 +473,13 @@ def _cast(values: pl.Expr, type_: str, layout: tuple[bool, ...], decimal_comma: 
         return text.cast(pl.Float64, strict=False)
     if type_ == "date":
         iso, french = layout
-        if iso and french:
-            parsed = values.str.replace(FRENCH_DATE, "${3}-${2}-${1}")
-            parsed = parsed.str.to_date("%Y-%m-%d", strict=False)
-        else:
-            parsed = values.str.to_date("%d/%m/%Y" if french else "%Y-%m-%d", strict=False)
+        # A value of one layout never parses with the other: each layout is tried in turn
+        # (cheaper than rewriting French dates). Polars' cache of distinct values costs
+        # more than parsing them again.
+        layouts = [f for f, seen in (("%Y-%m-%d", iso), ("%d/%m/%Y", french)) if seen]
+        layouts = layouts or ["%Y-%m-%d"]
+        dates = [values.str.to_date(f, strict=False, cache=False) for f in layouts]
+        parsed = dates[0] if len(dates) == 1 else dates[0].fill_null(dates[1])
     else:
         parsed = _parse_datetime(values, *layout)
     # The parsers are lenient (2024-5-1): values must have the shape as well.
@@ -403,7 +505,15 @@ def _second_pass(
     frame: pl.DataFrame, columns: list[_Column], decimal_comma: bool, top: int
 ) -> None:
     """Fill each column's conformance ("valid"), min, max and top values. Text columns are
-    first replaced by their cast, so these are computed on numbers and dates."""
+    first replaced by their cast, so these are computed on numbers and dates.
+
+    The text columns that stay text and are counted for their top values get their
+    conformance, min and max from the table of their distinct values and counts, which the
+    top values need anyway: the patterns and comparisons then run once per distinct value.
+    """
+    counted = [c for c in columns if not c.unique and not c.opaque] if top > 0 else []
+    tabled = [c for c in counted if c.text and c.type not in CAST_TYPES]
+    direct = [c for c in columns if c not in tabled]
     cast = [c for c in columns if c.text and c.type in CAST_TYPES]
     groups: dict[tuple[str, tuple[bool, ...]], list[int]] = {}
     for column in cast:
@@ -416,22 +526,36 @@ def _second_pass(
     if cast:
         exprs.append(pl.nth([c.index for c in cast]).count().name.suffix("|valid"))
     for type_ in ("boolean", "code", "geopoint"):
-        shaped = _indices(columns, lambda c, type_=type_: c.text and c.type == type_)
+        shaped = _indices(direct, lambda c, type_=type_: c.text and c.type == type_)
         if shaped:
             valid = pl.nth(shaped).str.contains(SHAPES[type_]).sum()
             exprs.append(valid.name.suffix("|valid"))
-    ordered = _indices(columns, lambda c: c.type != "geopoint" and not c.opaque)
+    ordered = _indices(direct, lambda c: c.type != "geopoint" and not c.opaque)
     if ordered:
         exprs += [
             pl.nth(ordered).min().name.suffix("|min"),
             pl.nth(ordered).max().name.suffix("|max"),
         ]
-    counted = _indices(columns, lambda c: not c.unique and not c.opaque)
-    if top > 0 and counted:
-        exprs.append(_top_values(pl.nth(counted), top).name.suffix("|top"))
+    counted = [c for c in counted if c not in tabled]
+    hashed = [c.index for c in counted if not _sorted_count(c)]
+    ordinal = [c.index for c in counted if _sorted_count(c) and not _float(c)]
+    floats = [c.index for c in counted if _sorted_count(c) and _float(c)]
+    if hashed:
+        exprs.append(_top_values(pl.nth(hashed), top).name.suffix("|top"))
+    for indices, zeros in ((ordinal, False), (floats, True)):
+        if indices:
+            top_values = _top_sorted_values(pl.nth(indices), top, zeros)
+            exprs.append(top_values.name.suffix("|top"))
+    queries = [frame.lazy().with_columns(casts).select(exprs)] if exprs else []
+    if tabled:
+        queries.append(frame.lazy().select(_counts(pl.nth([c.index for c in tabled]))))
+    if not queries:
+        return
+    results = pl.collect_all(queries, engine=ENGINE)
     if exprs:
-        query = frame.lazy().with_columns(casts).select(exprs)
-        _store(query.collect(engine=ENGINE), columns)
+        _store(results[0], columns)
+    if tabled:
+        _store(_from_counts(results[-1], tabled, top).collect(engine=ENGINE), columns)
 
 
 def _top_values(value: pl.Expr, top: int) -> pl.Expr:
@@ -439,6 +563,66 @@ def _top_values(value: pl.Expr, top: int) -> pl.Expr:
     go to the smallest value)."""
     counts = value.drop_nulls().value_counts(parallel=True)
     counts = counts.struct.rename_fields(["value", "count"])
+    by = [counts.struct.field("count"), counts.struct.field("value")]
+    return counts.top_k_by(by, k=top, reverse=[False, True]).implode()
+
+
+def _counts(value: pl.Expr) -> pl.Expr:
+    """The distinct non-null values and their counts, as a list of {value, count} structs."""
+    counts = value.drop_nulls().value_counts(parallel=True)
+    return counts.struct.rename_fields(["value", "count"]).implode()
+
+
+def _from_counts(counts: pl.DataFrame, columns: list[_Column], top: int) -> pl.LazyFrame:
+    """Top values, min, max and conformance of ``columns`` (text compared as text) from their
+    ``_counts``, one list column each in ``counts``."""
+    item = pl.element()
+    value, count = item.struct.field("value"), item.struct.field("count")
+    position = {column.index: number for number, column in enumerate(columns)}
+
+    def lists(keep: Callable[[_Column], bool]) -> pl.Expr | None:
+        chosen = [position[column.index] for column in columns if keep(column)]
+        return pl.nth(chosen) if chosen else None
+
+    exprs = [
+        pl.all().list.eval(item.top_k_by([count, value], k=top, reverse=[False, True]))
+        .name.suffix("|top")
+    ]
+    ordered = lists(lambda c: c.type != "geopoint")
+    if ordered is not None:
+        exprs += [
+            ordered.list.eval(value.min()).list.first().name.suffix("|min"),
+            ordered.list.eval(value.max()).list.first().name.suffix("|max"),
+        ]
+    for type_ in ("boolean", "code", "geopoint"):
+        shaped = lists(lambda c, type_=type_: c.type == type_)
+        if shaped is not None:
+            valid = item.filter(value.str.contains(SHAPES[type_])).struct.field("count").sum()
+            exprs.append(shaped.list.eval(valid).list.first().name.suffix("|valid"))
+    return counts.lazy().select(exprs)
+
+
+def _sorted_count(column: _Column) -> bool:
+    """Numbers and dates are counted by sorting them (several times faster than hashing
+    when most values differ, as amounts and coordinates do, and no slower otherwise)."""
+    if column.text:
+        return column.type in CAST_TYPES
+    dtype = column.dtype
+    return dtype.is_integer() or dtype.is_float() or dtype.is_temporal()
+
+
+def _float(column: _Column) -> bool:
+    return column.type == "number" if column.text else column.dtype.is_float()
+
+
+def _top_sorted_values(value: pl.Expr, top: int, zeros: bool) -> pl.Expr:
+    """``_top_values`` for numbers and dates: the runs of the sorted values. ``zeros``
+    (floats): 0.0 and -0.0 are one value, shown as the first one met, as hashing does."""
+    present = value.drop_nulls()
+    if zeros:
+        first_zero = present.filter(present == 0).first()
+        present = pl.when(present == 0).then(first_zero).otherwise(present)
+    counts = present.sort().rle().struct.rename_fields(["count", "value"])
     by = [counts.struct.field("count"), counts.struct.field("value")]
     return counts.top_k_by(by, k=top, reverse=[False, True]).implode()
 
