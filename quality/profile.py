@@ -224,7 +224,7 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     become text so that they go through the same inference.
 
     Stripping copies every value, so it is only done on the columns where a value starts
-    or ends with whitespace (``_strip_needed``); the others keep their values, and only
+    or ends with whitespace (``strip_needed``); the others keep their values, and only
     lose their empty strings."""
     frame = frame.with_columns(pl.col(pl.Categorical, pl.Enum, pl.Null).cast(pl.String))
     text = [i for i, dtype in enumerate(frame.schema.values()) if dtype == pl.String]
@@ -234,7 +234,7 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     if frame.height < STRIP_CHECK_ROWS:  # the check costs more than it saves
         return frame.with_columns(values.str.strip_chars().replace("", None))
     flags = frame.lazy().select(
-        _strip_needed(values).name.suffix("|strip"),
+        strip_needed(values).name.suffix("|strip"),
         (values.str.len_bytes() == 0).any().name.suffix("|empty"),
     ).collect(engine=ENGINE)
     flagged = flags.row(0, named=True)
@@ -249,7 +249,7 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
-def _strip_needed(values: pl.Expr) -> pl.Expr:
+def strip_needed(values: pl.Expr) -> pl.Expr:
     """Whether any value starts or ends with whitespace. The pattern runs only on the values
     whose first or last byte may belong to a space: an ASCII space or control, a byte
     leading U+0080–U+00BF or U+1000–U+3FFF, a last byte of 0x80–0xAF (as U+0085, U+00A0,

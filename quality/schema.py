@@ -6,6 +6,10 @@ For each schema field found in the file, one lazy query computes, per cell, the 
 found (a missing required value, a value that does not parse as the field's type, then the
 first broken constraint) and another the repeated values of a ``unique`` field; each query
 keeps only the first ``max_findings_per_type`` problems of each kind and counts the rest.
+A field's parse (missing, parses, typed value) is added once as columns that the problem
+codes refer to, since Polars would repeat it in each branch of a when/then chain; the
+surrounding whitespace is stripped only from columns that have some; a field that no cell
+can break (an optional string without format or constraints) gets no query.
 The only Python loop over values is the fallback for a ``pattern`` that Polars' regex engine
 (Rust ``regex``: no look-around, no back-references) cannot compile: Python's ``re`` then
 runs once per *distinct* value of that column.
@@ -30,6 +34,7 @@ from typing import Any
 import polars as pl
 
 import catalogue
+from quality.profile import STRIP_CHECK_ROWS, strip_needed
 from quality.table import Finding, Table
 
 # The official schemas bundled with the catalogue (see SOURCE.md there).
@@ -98,6 +103,8 @@ _SMALL_NUMBER = r"-?(?:0|[1-9]\d{0,199})(?:\.\d+)?(?:[eE][+-]?\d{1,2})?"
 _DECODABLE_ARRAY = _json_array(rf"(?:{_JSON_STRING}|{_SMALL_NUMBER}|true|false|null)")
 STRING_ARRAY = _json_array(rf"(?:{_JSON_STRING}|null)")
 NESTED_ARRAY = r"^\s*\[[\s\S]*[\[{][\s\S]*\]\s*$"
+# The types whose parse strips the value of surrounding whitespace.
+STRIPPED_TYPES = {"integer", "number", *OTHER_TYPES} - {"year"}
 # Names as schema.data.gouv.fr writes them (``owner/name``) -> bundled file stem.
 ALIASES = {"etalab/schema-irve-statique": "irve-statique", "etalab/schema-irve": "irve-statique"}
 
@@ -313,6 +320,10 @@ def validate(
         ).to_series()
         if blank.any():
             lf = lf.filter(~pl.lit(blank))
+    unpadded = _unpadded(frame, [
+        columns[position[spec["name"]]] for spec in fields
+        if spec["name"] in position and spec.get("type", "string") in STRIPPED_TYPES
+    ])
     queries: list[pl.LazyFrame] = []
     meta: list[tuple[str, int, dict]] = []
     results: list[FieldResult] = []
@@ -326,17 +337,31 @@ def validate(
         results.append(FieldResult(name, True, kind, checked=frame.height))
         value = _text(frame, column)
         missing = value.is_null() | value.is_in(missing_values)
-        ok, typed = _parse(spec, value)
+        ok, typed = _parse(spec, value, strip=column not in unpadded)
         item_code = item_columns.get(name)
         if item_code is not None:  # an item of another type makes the cell a type-error
             ok = ok & (item_code != "type").fill_null(True)
-        codes = [_cell_code(spec, frame, column, value, missing, ok, typed, item_code)]
+        # The parse is computed once, as columns the codes refer to: Polars does not share a
+        # sub-expression repeated in the branches of a when/then chain.
+        parsed = {"__missing": missing}
+        if not ok.meta.eq(pl.lit(True)):  # else every cell parses: no type check
+            parsed["__ok"] = ok
+        if typed is not None:
+            parsed["__typed"] = typed
+        refs = {key: pl.col(key) for key in parsed}
+        codes = [_cell_code(spec, frame, column, value, refs["__missing"], refs.get("__ok"),
+                            refs.get("__typed"), item_code)]
         if spec.get("constraints", {}).get("unique"):
-            key = value if typed is None else typed
-            repeated = ~missing & ok & ~key.is_first_distinct()
+            key = refs.get("__typed", value)
+            repeated = ~refs["__missing"] & ~key.is_first_distinct()
+            if "__ok" in refs:
+                repeated = repeated & refs["__ok"]
             codes.append(pl.when(repeated).then(pl.lit("unique")))
+        field_lf = lf.with_columns(**parsed)
         for code in codes:
-            queries.append(_capped_query(lf, code, value, limit))
+            if code is None:  # no cell of the field can break it: no query
+                continue
+            queries.append(_capped_query(field_lf, code, value, limit))
             meta.append((name, index + 1, spec))
     primary_key = schema.get("primaryKey") or []
     primary_key = [primary_key] if isinstance(primary_key, str) else list(primary_key)
@@ -394,11 +419,26 @@ def _capped_query(lf: pl.LazyFrame, code: pl.Expr, value: pl.Expr, limit: int) -
     )
 
 
-def _parse(spec: dict, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
-    """(the cell parses as the field's type, the typed value used by min/max/enum/unique)."""
+def _unpadded(frame: pl.DataFrame, columns: list[str]) -> set[str]:
+    """The text ``columns`` with no value starting or ending with whitespace, whose parse
+    can skip ``strip_chars`` (checked as ``quality.profile`` does, on first and last bytes;
+    not on a small frame, where the check costs more than it saves)."""
+    text = sorted({c for c in columns if frame.schema[c] == pl.String})
+    if not text or frame.height < STRIP_CHECK_ROWS:
+        return set()
+    flags = frame.select(strip_needed(pl.col(c)).alias(c) for c in text).row(0, named=True)
+    return {column for column, needed in flags.items() if not needed}
+
+
+def _parse(
+    spec: dict, value: pl.Expr, *, strip: bool = True
+) -> tuple[pl.Expr, pl.Expr | None]:
+    """(the cell parses as the field's type, the typed value used by min/max/enum/unique).
+    The types in ``STRIPPED_TYPES`` parse the value stripped of surrounding whitespace;
+    ``strip=False`` says the column has none."""
     kind = spec.get("type", "string")
     fmt = str(spec.get("format", "default")).removeprefix("fmt:")
-    stripped = value.str.strip_chars()
+    stripped = value.str.strip_chars() if strip else value
     if kind == "string":
         pattern = STRING_FORMATS.get(fmt)
         return (value.str.contains(pattern) if pattern else pl.lit(True)), None
@@ -464,11 +504,13 @@ def _cell_code(
     column: str,
     value: pl.Expr,
     missing: pl.Expr,
-    ok: pl.Expr,
+    ok: pl.Expr | None,
     typed: pl.Expr | None,
     item_code: pl.Expr | None = None,
-) -> pl.Expr:
-    """The first problem of each cell: required, type, then the first broken constraint."""
+) -> pl.Expr | None:
+    """The first problem of each cell: required, type, then the first broken constraint.
+    ``ok`` is None when every cell parses; None is returned when no cell can have a
+    problem (an optional field of such a type without constraints)."""
     kind = spec.get("type", "string")
     constraints = spec.get("constraints", {}) or {}
     checks: list[tuple[str, pl.Expr]] = []
@@ -495,9 +537,12 @@ def _cell_code(
     if item_code is not None:
         checks.append(("arrayItem", item_code == "arrayItem"))
 
+    if ok is None and not checks and not constraints.get("required"):
+        return None
     required = pl.lit("required") if constraints.get("required") else pl.lit(None, pl.String)
     expr = pl.when(missing).then(required)
-    expr = expr.when(~ok).then(pl.lit("type"))
+    if ok is not None:
+        expr = expr.when(~ok).then(pl.lit("type"))
     for name, broken in checks:
         expr = expr.when(broken.fill_null(False)).then(pl.lit(name))
     return expr.otherwise(pl.lit(None, pl.String))
@@ -521,6 +566,8 @@ def _item_codes(spec: dict, frame: pl.DataFrame, column: str, missing_values: li
     missing = element.is_null() | element.is_in(missing_values)
     ok, typed = _parse(item, element)
     code = _cell_code(item, exploded, "item", element, missing, ok, typed)
+    if code is None:
+        code = pl.lit(None, pl.String)
     first = exploded.group_by("row").agg(code.drop_nulls().first().alias("code"))
     strings = item.get("type", "string") == "string"
     return (
