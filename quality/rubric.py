@@ -5,7 +5,7 @@ with, so a rescan is due when it changes, and two scores are comparable only whe
 versions match.
 
 **Grades.** Each score is 0–100 with a grade: A ≥ 80, B ≥ 60, C ≥ 40, D ≥ 20, E below.
-For AI-training fitness the grades are the bands of ``../shared/design/quality.md``:
+For AI-training fitness the grades are the bands of the project's quality design note:
 A = AI-ready, B = usable with caveats, C = needs work, D and E = not fit.
 
 **Metadata** (``METADATA_WEIGHTS``): data.gouv.fr's nine criteria weigh 1 each, and the four
