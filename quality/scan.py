@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,10 +85,6 @@ class SchemaError(ValueError):
     """The schema asked for cannot be loaded."""
 
 
-def _size_and_hash(path: Path) -> tuple[int, str]:
-    return path.stat().st_size, sha256_of(path)
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
@@ -111,47 +106,33 @@ def scan_file(
     started = time.perf_counter()
     path = Path(path)
     declared = _load(schema) if schema is not None else None
-    # The file is hashed while it is read, and checked against a schema known in advance
-    # while it is profiled: hashlib and Polars release the GIL, and these steps leave a
-    # core idle at times on a small machine.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctd-scan") as pool:
-        hashing = pool.submit(_size_and_hash, path)
-        try:
-            table: Table | None = read_table(
-                path, format=format, max_bytes=max_bytes, max_columns=max_columns)
-            failure = None
-        except ReadError as error:
-            table, failure = None, error
-        try:
-            size, digest = hashing.result()
-        except OSError as error:
-            scan = FileScan(path.name, 0, "", error=Finding(
-                "scheme-error", f"Cannot open the file: {error.strerror}."))
-            scan.seconds = time.perf_counter() - started
-            return scan
-        scan = FileScan(path.name, size, digest)
-        if table is None:
-            scan.error = Finding(failure.type, failure.note)
-            scan.seconds = time.perf_counter() - started
-            return scan
-        scan.format, scan.encoding, scan.delimiter = table.format, table.encoding, table.delimiter
-        scan.decimal_comma = table.decimal_comma
-        scan.rows, scan.columns = table.frame.height, table.frame.width
-        scan.schema_guesses = [g for g in guess_schema(table)[:3] if g[1] > 0]
-        spec: dict | None = None
-        if declared is not None:
-            ref, origin, spec = declared[0], "declared", declared[1]
-        elif scan.schema_guesses and scan.schema_guesses[0][1] >= rubric.SCHEMA_GUESS_THRESHOLD:
-            ref, origin = scan.schema_guesses[0][0], "guessed"
-            spec = load_schema(ref)
-        checking = pool.submit(validate, table, spec) if spec is not None else None
-        scan.profile = profile(table.frame, decimal_comma=table.decimal_comma)
-        if checking is not None:
-            report = checking.result()
-        else:
-            ref, origin = "inferred", "inferred"
-            spec = inferred_schema(scan.profile, _labels(table), table.decimal_comma)
-            report = validate(table, spec)
+    try:
+        scan = FileScan(path.name, path.stat().st_size, sha256_of(path))
+    except OSError as error:
+        scan = FileScan(path.name, 0, "", error=Finding(
+            "scheme-error", f"Cannot open the file: {error.strerror}."))
+        scan.seconds = time.perf_counter() - started
+        return scan
+    try:
+        table = read_table(path, format=format, max_bytes=max_bytes, max_columns=max_columns)
+    except ReadError as error:
+        scan.error = Finding(error.type, error.note)
+        scan.seconds = time.perf_counter() - started
+        return scan
+    scan.format, scan.encoding, scan.delimiter = table.format, table.encoding, table.delimiter
+    scan.decimal_comma = table.decimal_comma
+    scan.rows, scan.columns = table.frame.height, table.frame.width
+    scan.profile = profile(table.frame, decimal_comma=table.decimal_comma)
+    scan.schema_guesses = [g for g in guess_schema(table)[:3] if g[1] > 0]
+    if declared is not None:
+        ref, origin, spec = declared[0], "declared", declared[1]
+    elif scan.schema_guesses and scan.schema_guesses[0][1] >= rubric.SCHEMA_GUESS_THRESHOLD:
+        ref, origin = scan.schema_guesses[0][0], "guessed"
+        spec = load_schema(ref)
+    else:
+        ref, origin = "inferred", "inferred"
+        spec = inferred_schema(scan.profile, _labels(table), table.decimal_comma)
+    report = validate(table, spec)
     described = {f["name"] for f in spec.get("fields", []) if f.get("description")}
     scan.schema = SchemaCheck(
         ref=ref, origin=origin, valid=report.valid,
