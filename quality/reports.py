@@ -23,6 +23,7 @@ from catalogue.config import load_settings
 from catalogue.db import session_scope
 from catalogue.errors import Conflict, NotFound, Unavailable
 from catalogue.models import Dataset, Organization, Resource, utcnow
+from catalogue.resources import list_for
 from quality import rubric
 from quality.models import FINISHED, QualityReport, ReportKind, ReportStatus
 from quality.scan import SchemaError, scan_file
@@ -243,10 +244,9 @@ def _fail(report: QualityReport, message: str) -> None:
 # Datasets
 
 
-def facts(session: Session, dataset: Dataset) -> DatasetFacts:
+def facts(session: Session, dataset: Dataset, resources: list[Resource]) -> DatasetFacts:
+    """What the scores need to know of ``dataset`` and its ``resources``."""
     publisher = session.get(Organization, dataset.publisher_id)
-    resources = list(session.exec(select(Resource).where(Resource.dataset_id == dataset.id)
-                                  .order_by(Resource.id)))
     return DatasetFacts(
         title=dataset.title, description=dataset.description, licence=dataset.licence_id,
         access=str(dataset.access_type),
@@ -272,8 +272,8 @@ def facts(session: Session, dataset: Dataset) -> DatasetFacts:
 def dataset_scores(session: Session, dataset: Dataset) -> dict[str, Any]:
     """The dataset's scores now, from its metadata and its resources' latest scans."""
     scans = []
-    for resource in session.exec(select(Resource).where(Resource.dataset_id == dataset.id)
-                                 .order_by(Resource.id)):
+    listed = list_for(session, dataset)
+    for resource in listed:
         report = latest(session, resource_id=resource.id)
         if report is None or report.rubric_version != rubric.VERSION:
             continue
@@ -281,7 +281,7 @@ def dataset_scores(session: Session, dataset: Dataset) -> dict[str, Any]:
             scans.append(scan_from_report(report.body))
         except (KeyError, TypeError):
             log.warning("report %s cannot be scored again", report.id)
-    known = facts(session, dataset)
+    known = facts(session, dataset, listed)
     metadata = metadata_score(known)
     return {"metadata": metadata.to_dict(),
             "ai_fitness": ai_fitness_score(scans, known, metadata).to_dict()}
@@ -348,8 +348,7 @@ def dataset_quality(session: Session, actor: Actor, dataset: Dataset) -> dict[st
     current = refresh_dataset(session, dataset)
     with_values = datasets.can_read_files(actor, dataset)
     resources = []
-    for resource in session.exec(select(Resource).where(Resource.dataset_id == dataset.id)
-                                 .order_by(Resource.id)):
+    for resource in list_for(session, dataset):
         done = latest(session, resource_id=resource.id)
         under_way = latest(session, resource_id=resource.id, finished=False)
         resources.append({
