@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -317,6 +317,39 @@ def test_xlsx(tmp_path):
     assert findings(table, "duplicate-label") == [(1, 5, "code_insee2")]
     assert findings(table, "blank-row") == [(3, None, None)]
     assert findings(table, "extra-cell") == [(4, 6, None)]
+
+
+def test_xlsx_cells_as_text(tmp_path):
+    """Each kind of cell Excel stores becomes the text a person reads in it: dates without a
+    time, times without Excel's day zero, booleans, integral numbers without ``.0``."""
+    import xlsxwriter
+
+    path = tmp_path / "cellules.xlsx"
+    workbook = xlsxwriter.Workbook(path)
+    sheet = workbook.add_worksheet()
+    formats = {
+        key: workbook.add_format({"num_format": pattern})
+        for key, pattern in [("date", "dd/mm/yyyy"), ("datetime", "yyyy-mm-dd hh:mm:ss"),
+                             ("time", "hh:mm")]
+    }
+    sheet.write_row(0, 0, ["date", "horodatage", "heure", "actif", "effectif", "taux", "code"])
+    sheet.write_datetime(1, 0, datetime(2024, 3, 5), formats["date"])
+    sheet.write_datetime(1, 1, datetime(2024, 3, 5, 13, 45, 10), formats["datetime"])
+    sheet.write_datetime(1, 2, datetime(1899, 12, 31, 8, 30), formats["time"])
+    sheet.write_row(1, 3, [True, 1200.0, 12.5, "01053"])
+    sheet.write_row(3, 0, ["", "", "", False, 3, -0.25, "2A004"])
+    sheet.write(4, 8, "au-delà")
+    workbook.close()
+    table = read_table(path)
+    assert table.frame.rows() == [
+        ("2024-03-05", "2024-03-05 13:45:10", "08:30:00", "true", "1200", "12.5", "01053"),
+        (None,) * 7,
+        (None, None, None, "false", "3", "-0.25", "2A004"),
+        (None,) * 7,
+    ]
+    # As in frictionless, a row with a value past the header is not blank.
+    assert findings(table, "blank-row") == [(3, None, None)]
+    assert findings(table, "extra-cell") == [(5, 9, None)]
 
 
 def test_not_a_workbook(tmp_path):
