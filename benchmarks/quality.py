@@ -20,15 +20,19 @@ Table Schema; ``ctd-inferred`` and ``frictionless-inferred`` none (ctd then chec
 types it infers, frictionless only the structure). frictionless runs on a prefix of the
 CSV (its first ``--frictionless-mb`` MB, cut at a line end; MB/s extrapolated to the whole
 file) and on the whole workbook. MB are 10^6 bytes. Writing the workbook needs
-``xlsxwriter``, frictionless reads it with ``openpyxl``.
+``xlsxwriter``, frictionless reads it with ``openpyxl``, pandas (for GX) with
+``python-calamine``; ``duckdb-floor`` needs ``duckdb``.
 
 Anchors (design notes, this 2-core machine): frictionless 3.5 MB/s, GX ≈ 43 MB/s end to
 end, a Polars one-pass profile 255–284 MB/s. Targets: ctd's full scan ≥ 100 MB/s,
-≥ 25× frictionless, ≥ 2× GX; cold ``ctd score`` start ≤ 1 s.
+≥ 25× frictionless, ≥ 2× GX; cold ``ctd score`` start ≤ 1 s. ``duckdb-floor`` (CSV only)
+runs one DuckDB query doing part of a full scan's work: a lower bound for the time any
+engine needs on this machine, to set beside the 100 MB/s target.
 
     python benchmarks/quality.py [--size-mb 250] [--xlsx-rows 100000] [--frictionless-mb 25]
                                  [--repeat 3] [--repeat-others 1] [--verbose]
-                                 [--engines ctd,ctd-inferred,frictionless,frictionless-inferred,gx]
+                                 [--engines ctd,ctd-inferred,frictionless,frictionless-inferred,gx,
+                                            duckdb-floor]
                                  [--work-dir DIR (kept, reused)] [--keep]
 """
 
@@ -59,7 +63,8 @@ MB = 1_000_000
 ANCHOR_FRICTIONLESS, ANCHOR_GX, ANCHOR_PROFILE = 3.5, 43.0, "255–284"
 TARGET_RATE, TARGET_VS_FRICTIONLESS, TARGET_VS_GX, TARGET_COLD_START = 100.0, 25.0, 2.0, 1.0
 CHUNK_ROWS = 500_000
-ENGINES = ("ctd", "ctd-inferred", "frictionless", "frictionless-inferred", "gx")
+ENGINES = ("ctd", "ctd-inferred", "frictionless", "frictionless-inferred", "gx",
+           "duckdb-floor")
 
 # --- the data -------------------------------------------------------------------------------
 
@@ -367,7 +372,55 @@ def run_gx(path: Path, schema: Path | None) -> dict[str, Any]:
             "expectations": len(expectations)}
 
 
-RUNNERS = {"ctd": run_ctd, "frictionless": run_frictionless, "gx": run_gx}
+def run_duckdb_floor(path: Path, schema: Path | None) -> dict[str, Any]:
+    """A lower bound for any full scan, not a scan: one DuckDB query (2 threads) reading
+    the CSV as text and computing part of what ctd's scan computes — per column the count,
+    approximate distinct count and widths; per schema field its pattern, number or date
+    parse and uniqueness. No hash, top values, duplicate rows, type inference, structural
+    pass or error positions."""
+    started = time.perf_counter()
+    import duckdb
+
+    imported = time.perf_counter()
+    fields = json.loads(schema.read_text())["fields"] if schema else []
+    connection = duckdb.connect()
+    connection.execute("SET threads = 2")
+
+    def column(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    def number(name: str) -> str:
+        return f"try_cast(replace({column(name)}, ',', '.') AS DOUBLE)"
+
+    exprs = []
+    for field in fields:
+        name, constraints = field["name"], field.get("constraints", {})
+        value = column(name)
+        exprs += [f"count({value})", f"approx_count_distinct({value})",
+                  f"min(strlen({value}))", f"max(strlen({value}))"]
+        if "pattern" in constraints:
+            exprs.append(f"count_if(NOT regexp_full_match({value}, "
+                         f"{literal(constraints['pattern'])}))")
+        if field["type"] in ("number", "integer"):
+            exprs += [f"min({number(name)})", f"max({number(name)})"]
+        if field["type"] == "date":
+            exprs.append(f"min(coalesce(try_strptime({value}, '%Y-%m-%d'), "
+                         f"try_strptime({value}, '%d/%m/%Y')))")
+        if constraints.get("unique"):
+            exprs.append(f"count(DISTINCT {value})")
+    source = (f"read_csv({literal(str(path))}, all_varchar = true, delim = ';', "
+              "header = true, null_padding = true, ignore_errors = true)")
+    row = connection.execute(f"SELECT count(*), {', '.join(exprs)} FROM {source}").fetchone()
+    done = time.perf_counter()
+    return {"import": imported - started, "seconds": done - imported, "errors": 0,
+            "by_type": {}, "rows": row[0]}
+
+
+RUNNERS = {"ctd": run_ctd, "frictionless": run_frictionless, "gx": run_gx,
+           "duckdb-floor": run_duckdb_floor}
 
 
 def child(engine: str, path: Path, schema: Path | None) -> None:
@@ -482,6 +535,8 @@ def run(args: argparse.Namespace, engines: list[str], work: Path) -> None:
         plan.append(("xlsx", xlsx_path, xlsx_schema, xlsx_path.stat().st_size / MB))
     for kind, path, schema, mb in plan:
         for engine in engines:
+            if engine == "duckdb-floor" and kind != "csv":
+                continue
             if engine == "ctd":
                 figures = measure("ctd", path, schema, args.repeat)
             elif engine == "ctd-inferred":
@@ -505,6 +560,8 @@ def run(args: argparse.Namespace, engines: list[str], work: Path) -> None:
         ctd_rate = ctd["mb"] / ctd["seconds"] if ctd else None
         inferred_rate = inferred["mb"] / inferred["seconds"] if inferred else None
         for engine in engines:
+            if (kind, engine) not in results:
+                continue
             figures = results[(kind, engine)]
             name = path.name
             note = ""
@@ -523,6 +580,8 @@ def run(args: argparse.Namespace, engines: list[str], work: Path) -> None:
                     note += f"same schema; target ctd ≥ {TARGET_VS_FRICTIONLESS:.0f}×"
                 else:
                     note += (f"no schema, vs ctd-inferred; anchor {ANCHOR_FRICTIONLESS} MB/s")
+            elif engine == "duckdb-floor":
+                note = "a lower bound: part of the scan in one DuckDB query (see its docstring)"
             elif engine == "gx":
                 note = (f"pandas dtype=str + {figures.get('expectations')} expectations; anchor "
                         f"≈ {ANCHOR_GX:.0f} MB/s; target ctd ≥ {TARGET_VS_GX:.0f}×")
