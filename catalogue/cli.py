@@ -44,6 +44,7 @@ harvest_background.install()
 app.add_typer(harvest_cli.app, name="harvest")
 quality_background.install()
 app.command("score")(quality_cli.score)
+app.command("minimise")(quality_cli.minimise)
 app.add_typer(quality_cli.app, name="quality")
 
 # --- db, serve, demo ----------------------------------------------------------------------

@@ -24,6 +24,9 @@ class Settings:
     # this, which bounds a scan's memory (about 3 to 5 times the file's size for a CSV).
     scan_max_bytes: int = 1 << 30
     scan_max_columns: int = 2000
+    # Re-identification risk: records in quasi-identifier classes smaller than this are
+    # singled out (11 after INSEE's rule of 11 households).
+    minimisation_k: int = 11
 
     @property
     def files_dir(self) -> Path:
@@ -42,4 +45,5 @@ def load_settings() -> Settings:
     return Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload,
                     public_url=public_url, jobs_url=jobs_url,
                     scan_max_bytes=int(os.environ.get("CTD_SCAN_MAX_BYTES", str(1 << 30))),
-                    scan_max_columns=int(os.environ.get("CTD_SCAN_MAX_COLUMNS", "2000")))
+                    scan_max_columns=int(os.environ.get("CTD_SCAN_MAX_COLUMNS", "2000")),
+                    minimisation_k=int(os.environ.get("CTD_MINIMISATION_K", "11")))

@@ -1,8 +1,9 @@
 """The ``ctd`` entry point.
 
-``ctd score FILE`` needs no database and should answer in well under a second, so it is
-dispatched before the whole command tree (FastAPI, SQLModel, Alembic: about 1.3 s of
-imports) is loaded; every other command goes through ``catalogue.cli``.
+``ctd score FILE`` and ``ctd minimise FILE`` need no database, and ``ctd score`` should
+answer in well under a second, so they are dispatched before the whole command tree
+(FastAPI, SQLModel, Alembic: about 1.3 s of imports) is loaded; every other command goes
+through ``catalogue.cli``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ import sys
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["score"]:
+    if sys.argv[1:2] in (["score"], ["minimise"]):
         import typer
 
-        from quality.cli import score
+        from quality import cli
 
         command = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
-        command.command()(score)
-        command(args=sys.argv[2:], prog_name="ctd score")
+        command.command()(getattr(cli, sys.argv[1]))
+        command(args=sys.argv[2:], prog_name=f"ctd {sys.argv[1]}")
         return
     from catalogue.cli import app
 

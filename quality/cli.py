@@ -19,12 +19,21 @@ from catalogue.cli_common import console, fail
 app = typer.Typer(help="Qualité des jeux de données.", no_args_is_help=True)
 
 GRADE_COLOURS = {"A": "green", "B": "green", "C": "yellow", "D": "red", "E": "red"}
-SCORE_LABELS = {"metadata": "Métadonnées", "ai_fitness": "Aptitude à l'entraînement d'IA"}
+SCORE_LABELS = {"metadata": "Métadonnées", "ai_fitness": "Aptitude à l'entraînement d'IA",
+                "minimisation": "Minimisation des données personnelles"}
 
 
 class ReportFormat(StrEnum):
     json = "json"
     text = "text"
+
+
+K_OPTION = typer.Option(
+    "--k", min=2, help="Taille minimale des classes de quasi-identifiants (k-anonymat ; "
+    "par défaut CTD_MINIMISATION_K, 11).")
+QUASI_OPTION = typer.Option(
+    "--quasi", help="Quasi-identifiants à retenir, séparés par des virgules (par défaut : "
+    "ceux que ctd détecte).")
 
 
 def score(
@@ -35,8 +44,23 @@ def score(
              "fichier JSON ou adresse http(s).")] = None,
     format: Annotated[ReportFormat, typer.Option(
         "--format", help="json (le rapport complet) ou text (un résumé).")] = ReportFormat.json,
+    k: Annotated[int | None, K_OPTION] = None,
+    quasi: Annotated[str | None, QUASI_OPTION] = None,
 ) -> None:
-    """Analyse un fichier sans base de données : profil, erreurs, scores."""
+    """Analyse un fichier sans base de données : profil, erreurs, données personnelles,
+    scores."""
+    report, failed = _file_report(file, schema, k, quasi)
+    if format == ReportFormat.json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        print_summary(report)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _file_report(file: Path, schema: str | None, k: int | None,
+                 quasi: str | None) -> tuple[dict[str, Any], bool]:
+    """``file``'s report (``quality.scores.file_report``) and whether it could not be read."""
     from catalogue.config import load_settings
     from quality.scan import SchemaError, scan_file
     from quality.scores import file_report
@@ -44,18 +68,114 @@ def score(
     if not file.is_file():
         raise fail(f"fichier introuvable : {file}")
     settings = load_settings()
+    chosen = [name.strip() for name in quasi.split(",") if name.strip()] if quasi else None
     try:
         scan = scan_file(file, schema=schema, max_bytes=settings.scan_max_bytes,
-                         max_columns=settings.scan_max_columns)
+                         max_columns=settings.scan_max_columns,
+                         k=k or settings.minimisation_k, quasi=chosen)
     except SchemaError as error:
         raise fail(f"schéma « {schema} » inutilisable : {error}") from None
-    report = file_report(scan)
+    if chosen and scan.rows and not scan.failed:
+        unknown = [name for name in chosen if scan.profile and name not in
+                   {column.name for column in scan.profile.columns}]
+        if unknown:
+            raise fail(f"quasi-identifiant(s) absent(s) du fichier : {', '.join(unknown)}")
+    return file_report(scan), scan.failed
+
+
+def minimise(
+    file: Annotated[Path, typer.Argument(help="Fichier à minimiser.")],
+    apply: Annotated[str | None, typer.Option(
+        "--apply", help="Recette à appliquer : un fichier JSON ({\"steps\": [...]}) ou "
+        "« auto » (les remèdes proposés par le rapport).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="Fichier à écrire (.csv ou .parquet) ; son rapport est écrit à côté "
+        "(.report.json).")] = None,
+    format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
+    k: Annotated[int | None, K_OPTION] = None,
+    quasi: Annotated[str | None, QUASI_OPTION] = None,
+) -> None:
+    """Mesure la minimisation d'un fichier et propose des remèdes ; avec --apply et --output,
+    écrit la version transformée et son nouveau rapport. La pseudonymisation lit sa clé
+    secrète dans CTD_PSEUDONYMISATION_KEY."""
+    if apply is None:
+        report, failed = _file_report(file, None, k, quasi)
+        if format == ReportFormat.json:
+            sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2, default=str)
+                             + "\n")
+        else:
+            print_summary(report)
+        raise typer.Exit(code=1 if failed else 0)
+    if output is None:
+        raise fail("--apply demande --output, le fichier à écrire.")
+    written = _apply_recipe(file, apply, output, k, quasi)
+    report, failed = _file_report(written, None, k, quasi)
+    report_path = written.with_name(written.name + ".report.json")
+    report_path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str),
+                           encoding="utf-8")
     if format == ReportFormat.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
+        console.print(f"Fichier minimisé écrit : {written} ; rapport : {report_path}",
+                      highlight=False)
         print_summary(report)
-    if scan.failed:
+    if failed:
         raise typer.Exit(code=1)
+
+
+def _apply_recipe(file: Path, recipe: str, output: Path, k: int | None,
+                  quasi: str | None) -> Path:
+    """Write ``output``, ``file`` with ``recipe`` applied; French errors for a bad recipe,
+    a missing key or an output that would replace the input."""
+    import os
+    import tempfile
+
+    from quality.minimisation import RecipeError, apply, parse_recipe
+    from quality.read import ReadError, read_table
+
+    if output.suffix.lower() not in (".csv", ".parquet"):
+        raise fail("le fichier à écrire doit finir par .csv ou .parquet.")
+    if output.exists() and file.exists() and output.resolve() == file.resolve():
+        raise fail("le fichier à écrire remplacerait le fichier d'origine.")
+    if recipe == "auto":
+        report, failed = _file_report(file, None, k, quasi)
+        if failed:
+            raise fail("le fichier est illisible : rien à minimiser.")
+        steps = (report.get("minimisation") or {}).get("recipe") or {"steps": []}
+        if not steps["steps"]:
+            raise fail("aucun remède proposé : le fichier est déjà minimisé.")
+    else:
+        try:
+            steps = json.loads(Path(recipe).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise fail(f"recette illisible : {error.strerror} ({recipe})") from None
+        except ValueError as error:
+            raise fail(f"recette illisible : JSON invalide ({error})") from None
+    try:
+        table = read_table(file)
+        parsed = parse_recipe(steps, list(table.frame.columns))
+        key = os.environ.get("CTD_PSEUDONYMISATION_KEY", "").encode()
+        if any(step.action == "pseudonymise" for step in parsed) and len(key) < 16:
+            raise RecipeError("la pseudonymisation demande une clé secrète d'au moins 16 "
+                              "caractères dans CTD_PSEUDONYMISATION_KEY")
+        frame = apply(table.frame, parsed, key=key)
+    except ReadError as error:
+        raise fail(f"fichier illisible ({error.type}) : {error.note}") from None
+    except RecipeError as error:
+        raise fail(f"recette inapplicable : {error}") from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix=".ctd-", suffix=output.suffix, dir=output.parent)
+    os.close(descriptor)
+    try:  # written aside, then moved: never a half-written output
+        if output.suffix.lower() == ".parquet":
+            frame.write_parquet(name)
+        else:
+            frame.write_csv(name, separator=table.delimiter or ";")
+        os.replace(name, output)
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
+    return output
 
 
 def print_summary(report: dict[str, Any]) -> None:
@@ -69,6 +189,7 @@ def print_summary(report: dict[str, Any]) -> None:
     console.print(f"[bold]{file['name']}[/] — {file['format']}, {file['rows']} ligne(s), "
                   f"{file['columns']} colonne(s), {file['size']} octets", highlight=False)
     print_scores(report["scores"])
+    print_minimisation(report)
     counts = report.get("finding_counts") or {}
     if counts:
         listed = ", ".join(f"{kind} : {count}" for kind, count in sorted(counts.items()))
@@ -77,9 +198,31 @@ def print_summary(report: dict[str, Any]) -> None:
         console.print("Aucun problème de structure ni de schéma relevé.")
 
 
+VERDICTS = {"open": "ouvrable en données ouvertes", "agreement_only": "partage sous convention",
+            "do_not_share": "ne pas partager"}
+
+
+def print_minimisation(report: dict[str, Any]) -> None:
+    """The verdict, the personal data found (columns and kinds, never values) and the
+    remedies with the score each would reach."""
+    judged = report.get("verdict")
+    if judged:
+        console.print(f"Verdict : [bold]{VERDICTS[judged['verdict']]}[/] — "
+                      + " ".join(judged["reasons"]), highlight=False)
+    for detection in report.get("personal") or []:
+        console.print(f"  Donnée personnelle — « {detection['column']} » : {detection['reason']}",
+                      highlight=False)
+    minimisation = report.get("minimisation") or {}
+    for remedy in minimisation.get("remedies") or []:
+        console.print(f"  Remède : {remedy['label']} → {remedy['score']}/100", highlight=False)
+    if minimisation.get("remedies"):
+        console.print(f"  Avec tous les remèdes (ctd minimise FICHIER --apply auto) : "
+                      f"{minimisation['recipe_score']}/100", highlight=False)
+
+
 def print_scores(scores: dict[str, Any]) -> None:
     for name, score in scores.items():
-        if score["value"] is None:
+        if not score or "criteria" not in score or score["value"] is None:
             continue
         colour = GRADE_COLOURS[score["grade"]]
         console.print(f"{SCORE_LABELS.get(name, name)} : [bold {colour}]{score['value']}/100 "
@@ -145,6 +288,7 @@ def show_dataset(
     console.print(f"[bold]{quality['dataset']}[/] (grille {quality['rubric_version']})",
                   highlight=False)
     print_scores(quality["scores"])
+    print_minimisation({"verdict": quality["scores"].get("verdict")})
     for item in quality["resources"]:
         report = item["report"]
         state = ("analyse en cours" if item["scan_in_progress"] else

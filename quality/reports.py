@@ -25,6 +25,7 @@ from catalogue.errors import Conflict, NotFound, Unavailable
 from catalogue.models import Dataset, Organization, Resource, utcnow
 from catalogue.resources import list_for
 from quality import rubric
+from quality.minimisation import verdict
 from quality.models import FINISHED, QualityReport, ReportKind, ReportStatus
 from quality.scan import SchemaError, scan_file
 from quality.scores import (
@@ -33,6 +34,7 @@ from quality.scores import (
     ai_fitness_score,
     file_report,
     metadata_score,
+    overrule,
     scan_from_report,
 )
 
@@ -214,7 +216,7 @@ def _scan(session: Session, report: QualityReport) -> QualityReport:
 def _fill(report: QualityReport, path: Path, format: str | None) -> None:
     settings = load_settings()
     limits = {"format": format, "max_bytes": settings.scan_max_bytes,
-              "max_columns": settings.scan_max_columns}
+              "max_columns": settings.scan_max_columns, "k": settings.minimisation_k}
     schema_note = None
     try:
         scan = scan_file(path, schema=report.schema_ref, **limits)
@@ -270,8 +272,10 @@ def facts(session: Session, dataset: Dataset, resources: list[Resource]) -> Data
 
 
 def dataset_scores(session: Session, dataset: Dataset) -> dict[str, Any]:
-    """The dataset's scores now, from its metadata and its resources' latest scans."""
-    scans = []
+    """The dataset's scores now, from its metadata and its resources' latest scans: metadata,
+    AI-training fitness, minimisation (that of its least minimised file) and the verdict on
+    what may be done with it."""
+    scans, minimised, personal = [], [], []
     listed = list_for(session, dataset)
     for resource in listed:
         report = latest(session, resource_id=resource.id)
@@ -281,10 +285,22 @@ def dataset_scores(session: Session, dataset: Dataset) -> dict[str, Any]:
             scans.append(scan_from_report(report.body))
         except (KeyError, TypeError):
             log.warning("report %s cannot be scored again", report.id)
+            continue
+        if (report.scores or {}).get("minimisation"):
+            minimised.append({**report.scores["minimisation"], "resource_id": resource.id})
+        personal += report.body.get("personal") or []
     known = facts(session, dataset, listed)
     metadata = metadata_score(known)
-    return {"metadata": metadata.to_dict(),
-            "ai_fitness": ai_fitness_score(scans, known, metadata).to_dict()}
+    ai_fitness = ai_fitness_score(scans, known, metadata).to_dict()
+    worst = min(minimised, key=lambda score: score["value"] or 0, default=None)
+    judged = verdict(worst, personal, access=known.access,
+                     licence_open=known.licence in rubric.OPEN_LICENCES)
+    if not scans:
+        judged["reasons"].append("Aucun fichier n'a été analysé : verdict établi sur les "
+                                 "seules métadonnées.")
+    overrule(ai_fitness, judged)
+    return {"metadata": metadata.to_dict(), "ai_fitness": ai_fitness, "minimisation": worst,
+            "verdict": judged}
 
 
 def refresh_dataset(session: Session, dataset: Dataset) -> QualityReport:
@@ -340,7 +356,7 @@ def summary(report: QualityReport) -> dict[str, Any]:
             "resource_id": report.resource_id, "created": report.created,
             "content_hash": report.content_hash,
             "scores": {name: {"value": s.get("value"), "grade": s.get("grade")}
-                       for name, s in (report.scores or {}).items()}}
+                       for name, s in (report.scores or {}).items() if s and "grade" in s}}
 
 
 def dataset_quality(session: Session, actor: Actor, dataset: Dataset) -> dict[str, Any]:

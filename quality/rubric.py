@@ -36,11 +36,35 @@ count of its nine criteria met over nine, so the two can be compared.
 
 When a term cannot be assessed (``ctd score FILE`` has no metadata), it is left out and the
 remaining weights are scaled back to a total of 1; the report lists what was not assessed.
+
+**Minimisation** (GDPR Art. 5(1)(c); the three G29/CNIL anonymisation criteria)::
+
+    MIN = 100 · G_DI · (0.30 Rs + 0.20 Ra + 0.20 L + 0.15 Inf + 0.15 Gr)
+
+- ``G_DI``, the direct-identifier gate: 0 for a NIR, IBAN or licence-plate column; 0.3 for
+  person names together with a contact (e-mail, phone, postal address); 0.5 for two other
+  kinds of direct identifiers; 0.7 for one (officials' work e-mails, a sole trader's SIRET…);
+  1 otherwise.
+- ``Rs`` singling out: 1 − the share of records in quasi-identifier classes smaller than k
+  (k = 11 by default, after INSEE's 11-household rule).
+- ``Ra`` average risk: min(1, mean class size / k).
+- ``L`` linkability: 1 − the share of quasi-identifier and pseudonym columns at linkable
+  precision (a birth date to the day, GPS with 4 decimals or more, a stable pseudonym).
+- ``Inf`` inference: 1 − the share of records in classes where a sensitive column (GDPR
+  Art. 9 or 10) takes fewer than 2 values.
+- ``Gr`` granularity: 1 − the share of quasi-identifier and free-text columns more precise
+  than a use needs (GPS past 4 decimals, a birth date to the day, personal data in free text).
+
+Without quasi-identifiers, ``Rs``, ``Ra`` and ``Inf`` are 1. Bands: ≥ 85 minimised, 60–84 to be
+reviewed by the DPO, below 60 (or a gate of 0) opening and AI use are blocked. The dataset's
+verdict follows: ``do_not_share`` with a gate of 0 or special-category data beside direct
+identifiers; ``agreement_only`` for other personal data, or a dataset that is not open;
+``open`` otherwise. A ``do_not_share`` verdict sets the AI-training band to ``not_fit``.
 """
 
 from __future__ import annotations
 
-VERSION = "2026.11"
+VERSION = "2026.12"
 
 GRADES = [(80, "A"), (60, "B"), (40, "C"), (20, "D"), (0, "E")]
 
@@ -112,6 +136,36 @@ UTILITY_LOG_ROWS = 4  # 10,000 rows or more count in full
 # Bands of the AI-training fitness, by grade.
 AI_BANDS = {"A": "ai_ready", "B": "usable_with_caveats", "C": "needs_work", "D": "not_fit",
             "E": "not_fit"}
+
+
+# Minimisation.
+# Detections whose values a report may still quote (the profile's top values, extremes and
+# finding notes); other personal columns are never quoted.
+QUOTABLE_KINDS = {"postal_code", "commune", "iris", "sex"}
+MINIMISATION_WEIGHTS = {
+    "singling_out": 0.30,
+    "average_risk": 0.20,
+    "linkability": 0.20,
+    "inference": 0.15,
+    "granularity": 0.15,
+}
+# The direct-identifier gate: what blocks, then by the kinds of direct identifiers present.
+IDENTIFIER_KINDS = {"nir", "iban", "plate"}
+CONTACT_KINDS = {"email", "phone", "address"}
+NAME_AND_CONTACT_GATE = 0.3
+DIRECT_GATES = {0: 1.0, 1: 0.7}  # two kinds or more: MANY_DIRECT_GATE
+MANY_DIRECT_GATE = 0.5
+DEFAULT_K = 11
+# GPS coordinates with this many decimals (about 11 m) locate a household.
+LINKABLE_GPS_DECIMALS = 4
+# Bands of the minimisation score.
+MINIMISED = 85
+DPO_REVIEW = 60
+# Remedies: the automatic recipe suppresses small classes only when this share of records or
+# less goes.
+MAX_SUPPRESSED_SHARE = 0.05
+# Remedies: the grid GPS points are moved to (INSEE publishes on a 200 m grid).
+GPS_GRID_METRES = 200
 
 
 def grade(value: float) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from quality import rubric
+from quality.minimisation import Minimisation, minimise
+from quality.personal import Detection, detect
 from quality.profile import Profile, profile
 from quality.read import DEFAULT_MAX_BYTES, ReadError, read_table
 from quality.schema import guess_schema, load_schema, validate
@@ -66,6 +68,9 @@ class FileScan:
     schema: SchemaCheck | None = None
     # Official schemas the header resembles, best first: (name, 0–1).
     schema_guesses: list[tuple[str, float]] = field(default_factory=list)
+    # Personal data found per column, and how well it is minimised.
+    personal: list[Detection] = field(default_factory=list)
+    minimisation: Minimisation | None = None
     # Why the file could not be read at all (a source-, format- or encoding-error).
     error: Finding | None = None
     seconds: float = 0.0
@@ -77,6 +82,8 @@ class FileScan:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["profile"] = self.profile.to_dict() if self.profile else None
+        data["personal"] = [detection.to_dict() for detection in self.personal]
+        data["minimisation"] = self.minimisation.to_dict() if self.minimisation else None
         data["failed"] = self.failed
         return data
 
@@ -100,9 +107,13 @@ def scan_file(
     format: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_columns: int = 2000,
+    k: int = rubric.DEFAULT_K,
+    quasi: list[str] | None = None,
 ) -> FileScan:
     """Scan ``path``. A file that cannot be read gives a scan with ``error`` set, not an
-    exception; a schema that cannot be loaded raises ``SchemaError`` before any reading."""
+    exception; a schema that cannot be loaded raises ``SchemaError`` before any reading.
+    ``k`` and ``quasi`` (the quasi-identifiers, else chosen from the detections) are those
+    of the re-identification risk."""
     started = time.perf_counter()
     path = Path(path)
     declared = _load(schema) if schema is not None else None
@@ -139,6 +150,8 @@ def scan_file(
         fields=[asdict(result) for result in report.fields],
         described_columns=sum(1 for name in table.frame.columns if name in described))
     scan.findings = table.findings + report.findings
+    scan.personal = detect(table.frame, scan.profile)
+    scan.minimisation = minimise(table.frame, scan.personal, k=k, quasi=quasi)
     scan.seconds = time.perf_counter() - started
     return scan
 

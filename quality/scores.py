@@ -8,43 +8,16 @@ The inputs are plain facts (``DatasetFacts``, ``FileScan``), not database rows, 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Any
 
 from quality import rubric
+from quality.grading import Criterion, Score, percent, total
 from quality.profile import header_words
 from quality.scan import FileScan
 from quality.table import totals
-
-
-@dataclass
-class Criterion:
-    id: str
-    label: str
-    weight: float
-    # 0–1, or None when it cannot be assessed (no metadata for a bare file).
-    value: float | None
-    explanation: str
-    fix: str | None = None
-
-
-@dataclass
-class Score:
-    name: str
-    # 0–100, or None when nothing could be assessed.
-    value: int | None
-    grade: str | None
-    criteria: list[Criterion]
-    rubric_version: str = rubric.VERSION
-    # A factor applied to the weighted sum (the licence gate of AI-training fitness).
-    gate: Criterion | None = None
-    band: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -79,20 +52,6 @@ class DatasetFacts:
     themes: list[str] = field(default_factory=list)
     url: str | None = None
     resources: list[ResourceFacts] = field(default_factory=list)
-
-
-def _percent(value: float) -> str:
-    return f"{100 * value:.0f} %".replace(".", ",")
-
-
-def _total(name: str, criteria: list[Criterion], gate: Criterion | None = None) -> Score:
-    assessed = [c for c in criteria if c.value is not None]
-    weight = sum(c.weight for c in assessed)
-    if not weight:
-        return Score(name, None, None, criteria, gate=gate)
-    factor = gate.value if gate is not None and gate.value is not None else 1.0
-    value = round(100 * factor * sum(c.weight * c.value for c in assessed) / weight)
-    return Score(name, value, rubric.grade(value), criteria, gate=gate)
 
 
 # Metadata
@@ -162,7 +121,7 @@ def metadata_score(facts: DatasetFacts, now: datetime | None = None) -> Score:
         check("themes", "Thèmes", bool(facts.themes), f"Thèmes : {', '.join(facts.themes)}.",
               "Aucun thème.", "Rattachez le jeu de données à un thème."),
     ]
-    score = _total("metadata", criteria)
+    score = total("metadata", criteria)
     met = sum(1 for c in criteria if c.id in rubric.DATAGOUV_CRITERIA and c.value == 1.0)
     score.details["datagouv_score"] = round(met / len(rubric.DATAGOUV_CRITERIA), 4)
     return score
@@ -216,7 +175,7 @@ def ai_fitness_score(
         Criterion("provenance", "Provenance", w["provenance"], *_provenance(facts)),
     ]
     gate, usage = _licence_gate(facts)
-    score = _total("ai_fitness", criteria, gate)
+    score = total("ai_fitness", criteria, gate)
     score.band = rubric.AI_BANDS.get(score.grade or "")
     score.details["usage"] = usage
     score.details["not_assessed"] = [c.id for c in criteria if c.value is None]
@@ -282,8 +241,8 @@ def _documentation(scans: list[FileScan], facts: DatasetFacts | None,
     value = (parts["metadata"] * metadata_share + parts["croissant"] * croissant_share
              + parts["columns"] * column_share)
     missing = [name for name, ok in croissant.items() if not ok]
-    explanation = (f"Métadonnées {_percent(metadata_share)} ; champs Croissant requis "
-                   f"{_percent(croissant_share)}"
+    explanation = (f"Métadonnées {percent(metadata_share)} ; champs Croissant requis "
+                   f"{percent(croissant_share)}"
                    + (f" (manquent : {', '.join(missing)})" if missing else "")
                    + f" ; colonnes décrites {described} sur {columns}.")
     fix = None
@@ -319,7 +278,7 @@ def _structure(scans: list[FileScan]) -> Assessment:
                  * (1 - min(rubric.HEADER_PENALTY_MAX, rubric.HEADER_PENALTY * header)))
         values.append(value)
         notes.append(f"{scan.name} : {cell_errors} cellule(s) en erreur sur {cells} "
-                     f"({_percent(rate)}), {header} problème(s) d'en-tête, format "
+                     f"({percent(rate)}), {header} problème(s) d'en-tête, format "
                      f"{scan.format} (facteur {factor:g})")
     value = fmean(values)
     fix = None
@@ -340,9 +299,9 @@ def _completeness(scans: list[FileScan]) -> Assessment:
         conformance = fmean(c.type_conformance for c in columns) if columns else 0.0
         duplicates = profile.duplicate_rate if profile else 0.0
         values.append((1 - nulls) * (1 - duplicates) * conformance)
-        notes.append(f"{scan.name} : {_percent(nulls)} de valeurs manquantes, "
-                     f"{_percent(duplicates)} de lignes en double, types respectés à "
-                     f"{_percent(conformance)}")
+        notes.append(f"{scan.name} : {percent(nulls)} de valeurs manquantes, "
+                     f"{percent(duplicates)} de lignes en double, types respectés à "
+                     f"{percent(conformance)}")
     value = fmean(values)
     fix = None
     if value < 1:
@@ -468,26 +427,59 @@ def _provenance(facts: DatasetFacts | None) -> Assessment:
 
 
 def file_report(scan: FileScan, now: datetime | None = None) -> dict[str, Any]:
-    """The report of a bare file (``ctd score FILE``): its scores, findings, schema check and
-    profile, as JSON-ready data."""
+    """The report of a bare file (``ctd score FILE``): its scores, findings, schema check,
+    profile, personal data and minimisation, as JSON-ready data. Values of columns holding
+    personal data are not quoted (profile extremes and top values, finding notes)."""
+    from quality.minimisation import verdict
+
     data = scan.to_dict()
     findings = data.pop("findings")
     error = data.pop("error")
+    personal, minimisation = data.pop("personal"), data.pop("minimisation") or {}
+    hidden = {d["column"] for d in personal if d["kind"] not in rubric.QUOTABLE_KINDS}
+    scores = {"ai_fitness": ai_fitness_score([scan], now=now).to_dict()}
+    if minimisation:
+        scores["minimisation"] = minimisation.pop("score")
+    judged = verdict(scores.get("minimisation"), personal)
+    overrule(scores["ai_fitness"], judged)
     return {
         "status": "failed" if scan.failed else "ok",
         "rubric_version": rubric.VERSION,
         "file": {key: data.pop(key) for key in (
             "name", "size", "sha256", "format", "encoding", "delimiter", "decimal_comma",
             "rows", "columns")},
-        "scores": {"ai_fitness": ai_fitness_score([scan], now=now).to_dict()},
+        "scores": scores,
+        "verdict": judged,
         "error": error,
-        "findings": findings,
+        "findings": [_without_value(f) if f.get("field_name") in hidden else f
+                     for f in findings],
         "finding_counts": totals(scan.findings),
         "schema": data.pop("schema"),
         "schema_guesses": data.pop("schema_guesses"),
-        "profile": data.pop("profile"),
+        "profile": _without_values(data.pop("profile"), hidden),
+        "personal": personal,
+        "minimisation": minimisation or None,
         "seconds": round(scan.seconds, 3),
     }
+
+
+def overrule(ai_fitness: dict[str, Any], judged: dict[str, Any]) -> None:
+    """A ``do_not_share`` verdict makes the data unfit for AI training, whatever its score."""
+    if judged["verdict"] == "do_not_share" and ai_fitness.get("value") is not None:
+        ai_fitness["band"] = "not_fit"
+        ai_fitness["details"]["band_set_by"] = "minimisation"
+
+
+def _without_value(finding: dict[str, Any]) -> dict[str, Any]:
+    return {**finding, "note": "The value is not shown: the column holds personal data."}
+
+
+def _without_values(profile: dict[str, Any] | None, hidden: set[str]) -> dict[str, Any] | None:
+    if not profile or not hidden:
+        return profile
+    return {**profile, "columns": [
+        {**column, "min": None, "max": None, "top_values": []}
+        if column["name"] in hidden else column for column in profile["columns"]]}
 
 
 def scan_from_report(report: dict[str, Any]) -> FileScan:

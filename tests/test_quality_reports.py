@@ -219,7 +219,12 @@ def test_an_upload_is_scanned_in_the_background_and_its_dataset_scored(
 
     assert page["dataset"] == "subventions-2024"
     assert page["rubric_version"] == rubric.VERSION
-    assert set(page["scores"]) == {"metadata", "ai_fitness"}
+    assert set(page["scores"]) == {"metadata", "ai_fitness", "minimisation", "verdict"}
+    # Subsidies to associations: nothing personal, publishable as open data.
+    assert page["scores"]["minimisation"]["value"] == 100
+    assert page["scores"]["minimisation"]["resource_id"] == resource["id"]
+    assert page["scores"]["verdict"]["verdict"] == "open"
+    assert page["scores"]["verdict"]["ai_training"] == "allowed"
     assert_explained(page["scores"]["metadata"], "metadata")
     assert_explained(page["scores"]["ai_fitness"], "ai_fitness")
     ai = page["scores"]["ai_fitness"]
@@ -626,7 +631,7 @@ def test_ctd_quality_scan_and_show(client, world, data_dir):
     assert scanned.exit_code == 0, scanned.output
     out = json.loads(scanned.output)
     assert out["status"] == "done" and out["file"]["sha256"] == resource["sha256"]
-    assert set(out["scores"]) == {"ai_fitness"}
+    assert set(out["scores"]) == {"ai_fitness", "minimisation"}
     first = reports_of(resource["id"])[-1]
     assert first.status == ReportStatus.done
 
@@ -642,11 +647,12 @@ def test_ctd_quality_scan_and_show(client, world, data_dir):
     shown = runner.invoke(app, ["quality", "show", "communes"])
     assert shown.exit_code == 0, shown.output
     assert "communes" in shown.output and "Métadonnées" in shown.output
+    assert "Verdict : ouvrable en données ouvertes" in shown.output
     assert f"Ressource {resource['id']} « communes.csv » : analysée le" in shown.output
     as_json = json.loads(runner.invoke(app, ["quality", "show", "communes", "--format",
                                              "json"]).output)
-    assert as_json["dataset"] == "communes" and set(as_json["scores"]) == {"metadata",
-                                                                           "ai_fitness"}
+    assert as_json["dataset"] == "communes" and set(as_json["scores"]) == {
+        "metadata", "ai_fitness", "minimisation", "verdict"}
     assert as_json["resources"][0]["report"]["report"]["profile"]["columns"][0]["min"]
 
     unknown = runner.invoke(app, ["quality", "scan", "999999"])
