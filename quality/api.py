@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from catalogue import datasets, resources
-from catalogue.api.deps import ActorDep, SessionDep
-from quality import reports, suites
+from catalogue.api.deps import ActorDep, SessionDep, base_url
+from quality import croissant, datasheet, reports, suites
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
 
@@ -69,3 +70,25 @@ def export_expectations(resource_id: int, session: SessionDep,
     GX runs unchanged."""
     resource, _ = resources.find(session, actor, resource_id)
     return suites.export(session, resource)
+
+
+@router.get("/datasets/{ref}/croissant", response_class=JSONResponse,
+            responses={200: {"content": {croissant.MEDIA_TYPE: {}}}})
+def dataset_croissant(ref: str, request: Request, session: SessionDep,
+                      actor: ActorDep) -> JSONResponse:
+    """The dataset in Croissant 1.1 JSON-LD with the Responsible AI vocabulary: its files
+    with their sha256, a record set per scanned table with fields typed from the scan, and
+    the RAI properties ctd fills from its scans and scores. No value from the data."""
+    dataset = datasets.find(session, actor, ref)
+    document = croissant.croissant(session, dataset, base_url(request), actor)
+    return JSONResponse(document, media_type=croissant.MEDIA_TYPE)
+
+
+@router.get("/datasets/{ref}/datasheet", response_class=HTMLResponse)
+def dataset_datasheet(ref: str, request: Request, session: SessionDep,
+                      actor: ActorDep) -> HTMLResponse:
+    """The dataset's datasheet (Gebru et al., « Datasheets for Datasets »), in French HTML,
+    drawn from the same facts as its Croissant document."""
+    dataset = datasets.find(session, actor, ref)
+    return HTMLResponse(datasheet.render(
+        croissant.facts(session, dataset, base_url(request), actor)))
