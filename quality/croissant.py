@@ -138,8 +138,9 @@ class Column:
 
 
 @dataclass
-class Detection:
-    """A personal-data detection on a column: what, never a value."""
+class PersonalColumn:
+    """A personal-data detection on a column, as the documents describe it: what, never a
+    value."""
 
     column: str
     kind: str
@@ -179,7 +180,7 @@ class File:
     delimiter: str | None = None
     columns: list[Column] = field(default_factory=list)
     # None when the scan did not look for personal data.
-    personal: list[Detection] | None = None
+    personal: list[PersonalColumn] | None = None
     # Columns detected as places (postal code, commune, GPS…) in a file describing no one.
     places: list[str] = field(default_factory=list)
     # {"ref", "origin", "valid", "errors": fields with errors, "missing": fields absent}.
@@ -253,7 +254,7 @@ class Facts:
         return [f for f in self.scanned if f.personal is not None]
 
     @property
-    def detections(self) -> list[tuple[File, Detection]]:
+    def detections(self) -> list[tuple[File, PersonalColumn]]:
         return [(f, d) for f in self.assessed for d in f.personal or []]
 
     @property
@@ -373,7 +374,7 @@ def _read_scan(file: File, status: str, body: dict[str, Any], sha256: str | None
     file.schema = _schema_check(check)
     if "personal" in body:
         kept = effective(detections)
-        file.personal = [Detection(
+        file.personal = [PersonalColumn(
             column=str(d.get("column")), kind=str(d.get("kind")),
             category=str(d.get("category")), confidence=d.get("confidence"),
             share=d.get("share"), reason=d.get("reason"),
@@ -778,7 +779,7 @@ def _personal(f: Facts) -> list[str]:
     return found
 
 
-def _detection(file: File, d: Detection) -> str:
+def _detection(file: File, d: PersonalColumn) -> str:
     what = label(KINDS, d.kind) + (f" ({label(TOPICS, d.topic)})" if d.topic else "")
     how = [label(CATEGORIES, d.category)]
     if isinstance(d.share, (int, float)):

@@ -155,7 +155,7 @@ def minimise(frame: pl.DataFrame, detections: list[Any], *, k: int = rubric.DEFA
         if name in frame.columns])
     state = _State(frame, detections, _pseudonym_columns(frame), hashed)
     risk = _risk(state, k, quasi)
-    score = minimisation_score(state, risk)
+    score = _score(state, risk)
     result = Minimisation(score, risk)
     if score.value == 100:
         return result
@@ -174,12 +174,12 @@ def minimise(frame: pl.DataFrame, detections: list[Any], *, k: int = rubric.DEFA
             recipe.append(suppress)
             combined = suppressed
     for step, after in zip(steps, alone, strict=True):
-        what_if = minimisation_score(after, _risk(after, k, quasi))
+        what_if = _score(after, _risk(after, k, quasi))
         removed = frame.height - after.frame.height
         result.remedies.append(Remedy(step, _label(step, removed, frame.height),
                                       _improves(step, state), what_if.value, what_if.grade,
                                       removed))
-    final = minimisation_score(combined, _risk(combined, k, quasi))
+    final = _score(combined, _risk(combined, k, quasi))
     result.recipe, result.recipe_score, result.recipe_grade = recipe, final.value, final.grade
     result.recipe_records_removed = frame.height - combined.frame.height
     return result
@@ -193,7 +193,7 @@ def _risk(state: _State, k: int, quasi: list[str] | None) -> Risk | None:
 # The score
 
 
-def minimisation_score(state: _State, risk: Risk | None) -> Score:
+def _score(state: _State, risk: Risk | None) -> Score:
     k = risk.k if risk else rubric.DEFAULT_K
     w = rubric.MINIMISATION_WEIGHTS
     precision = _precision(state)
