@@ -35,7 +35,6 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 import polars as pl
 from stdnum import iban as std_iban
 from stdnum.fr import nir as std_nir
@@ -296,11 +295,8 @@ def _lines(name: str) -> list[str]:
 @cache
 def first_names() -> pl.Series:
     """The first-name lexicon, in upper case without accents (JEAN-PIERRE, LEA)."""
-    return pl.Series("name", sorted({_upper_name(name) for name in _lines("first_names.txt")}))
-
-
-def _upper_name(name: str) -> str:
-    return "-".join(fold(part).upper() for part in name.split("-"))
+    names = _fold_series(pl.Series("name", _lines("first_names.txt")))
+    return names.str.replace_all(" ", "-", literal=True).str.to_uppercase().unique().sort()
 
 
 @cache
@@ -679,6 +675,8 @@ def _email(column: _Column) -> Detection | None:
 def _phone_type(number: str) -> str | None:
     """"mobile", "service", "landline", or None for a number that is not a valid French
     (metropolitan or overseas) number."""
+    import phonenumbers  # 0.1 s to import: only when a column looks like phone numbers
+
     if re.fullmatch(SERVICE_SHAPE, number):
         return "service"
     regions = ("FR",) if not number.startswith("0") else ("FR", "RE", "GP", "MQ", "GF", "YT")
@@ -693,6 +691,8 @@ def _phone_type(number: str) -> str | None:
 
 
 def _number_type(kind: int) -> str:
+    import phonenumbers
+
     types = phonenumbers.PhoneNumberType
     if kind == types.MOBILE:
         return "mobile"
