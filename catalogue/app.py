@@ -19,6 +19,7 @@ from connectors import api as harvest_api
 from connectors import background as harvest_background
 from quality import api as quality_api
 from quality import background as quality_background
+from sharing_agreements import api as log_api
 
 DESCRIPTION = """Catalogue d'un Comité territorial de la donnée : organisations, comités,
 jeux de données et ressources. Errors are RFC 9457 problem documents."""
@@ -29,7 +30,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="ctd", version="0.1.0", description=DESCRIPTION)
     problems.install(app)
     for module in (organizations, committees, datasets, resources, reference, ckan, dcat,
-                   harvest_api, quality_api):
+                   harvest_api, quality_api, log_api):
         app.include_router(module.router)
     harvest_background.install()
     quality_background.install()

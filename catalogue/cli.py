@@ -26,6 +26,7 @@ from connectors import background as harvest_background
 from connectors import cli as harvest_cli
 from quality import background as quality_background
 from quality import cli as quality_cli
+from sharing_agreements import cli as agreements_cli
 
 app = typer.Typer(help="ctd — catalogue d'un Comité territorial de la donnée.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -46,6 +47,7 @@ quality_background.install()
 app.command("score")(quality_cli.score)
 app.command("minimise")(quality_cli.minimise)
 app.add_typer(quality_cli.app, name="quality")
+app.add_typer(agreements_cli.log_app, name="log")
 
 # --- db, serve, demo ----------------------------------------------------------------------
 

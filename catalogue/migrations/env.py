@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import catalogue.models  # noqa: F401  (registers the tables)
 import connectors.models  # noqa: F401  (the schema is composed here, as the app is)
 import quality.models  # noqa: F401
+import sharing_agreements.models  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(
