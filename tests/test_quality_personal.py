@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import time
 from pathlib import Path
 
 import personal_corpus as pc
@@ -460,9 +459,9 @@ def test_empty_frames():
     assert detect(pl.DataFrame({"nir": [None, None]}, schema={"nir": pl.String})) == []
 
 
-def test_sample_bounds_the_work_on_large_frames(rng):
-    """Two million rows at most take the time of the sample, not of the rows: the frame
-    here is 400,000 rows of a personal file repeated."""
+def test_large_frames_are_judged_on_their_sample(rng):
+    """400,000 rows of a personal file repeated: the sampled values decide as on the small
+    file (the time it takes is measured in benchmarks/personal_detectors.py)."""
     base = {
         "nir": [pc.nir(rng, "54395") for _ in range(2000)],
         "telephone": [pc.mobile(rng) for _ in range(2000)],
@@ -472,13 +471,8 @@ def test_sample_bounds_the_work_on_large_frames(rng):
         latitude=(48.6 + pl.int_range(pl.len()) * 1e-6).round(6).cast(pl.String),
         longitude=(6.1 + pl.int_range(pl.len()).reverse() * 1e-6).round(6).cast(pl.String),
     )
-    facts = profile(frame)
-    detect(frame, facts)
-    start = time.perf_counter()
-    detections = detect(frame, facts)
-    elapsed = time.perf_counter() - start
+    detections = detect(frame, profile(frame))
     assert {d.kind for d in detections} == {"nir", "phone", "gps"}
-    assert elapsed < 2.0
 
 
 # --- the corpus -------------------------------------------------------------------------
