@@ -654,20 +654,17 @@ CRITERIA = {
     "linkability": "linkability", "inference": "inference", "granularity": "granularity",
     "direct_identifiers": "direct identifiers",
 }
+# Labels of the detection kinds of ``quality.personal``.
 KINDS = {
     "nir": "French social security number (NIR)", "siren": "SIREN company number",
     "siret": "SIRET establishment number", "iban": "bank account number (IBAN)",
     "phone": "phone number", "email": "e-mail address", "person_name": "person name",
-    "first_name": "first name", "last_name": "last name", "name": "person name",
     "address": "postal address with house number", "birth_date": "date of birth",
     "age": "age", "sex": "sex", "plate": "vehicle licence plate", "ip": "IP address",
     "gps": "GPS coordinates", "postal_code": "postal code", "commune": "commune",
     "iris": "IRIS area", "profession": "profession", "nationality": "nationality",
-    "health": "health", "religion": "religious beliefs", "political": "political opinions",
-    "union": "trade-union membership", "ethnic_origin": "racial or ethnic origin",
-    "sexual_orientation": "sex life or sexual orientation", "biometric": "biometric data",
-    "conviction": "criminal convictions or offences", "pseudonym": "stable pseudonym",
-    "free_text": "personal data in free text", "special": "special category of personal data",
+    "special": "special category of personal data",
+    "conviction": "criminal convictions or offences",
 }
 TOPICS = {
     "health": "health", "religion": "religious or philosophical beliefs",

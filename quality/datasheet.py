@@ -30,22 +30,17 @@ TYPES = {"boolean": "booléen", "integer": "entier", "number": "nombre décimal"
          "date": "date", "datetime": "date et heure", "time": "heure", "duration": "durée",
          "code": "code (texte)", "geopoint": "point géographique", "string": "texte",
          "binary": "binaire", "list": "liste", "struct": "structure"}
+# Labels of the detection kinds of ``quality.personal``.
 KINDS = {
     "nir": "NIR (numéro de sécurité sociale)", "siren": "SIREN", "siret": "SIRET",
     "iban": "IBAN (compte bancaire)", "phone": "numéro de téléphone",
-    "email": "adresse électronique", "person_name": "nom de personne", "name": "nom de personne",
-    "first_name": "prénom", "last_name": "nom de famille",
+    "email": "adresse électronique", "person_name": "nom de personne",
     "address": "adresse postale avec numéro", "birth_date": "date de naissance",
     "age": "âge", "sex": "sexe", "plate": "plaque d'immatriculation", "ip": "adresse IP",
     "gps": "coordonnées GPS", "postal_code": "code postal", "commune": "commune",
     "iris": "zone IRIS", "profession": "profession", "nationality": "nationalité",
-    "health": "santé", "religion": "convictions religieuses",
-    "political": "opinions politiques", "union": "appartenance syndicale",
-    "ethnic_origin": "origine raciale ou ethnique",
-    "sexual_orientation": "vie ou orientation sexuelle", "biometric": "données biométriques",
-    "conviction": "condamnations et infractions", "pseudonym": "pseudonyme stable",
-    "free_text": "données personnelles dans un texte libre",
     "special": "catégorie particulière de données",
+    "conviction": "condamnations et infractions",
 }
 TOPICS = {
     "health": "santé", "religion": "convictions religieuses ou philosophiques",
