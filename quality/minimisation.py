@@ -644,7 +644,8 @@ def verdict(minimisation: dict[str, Any] | None, detections: list[dict[str, Any]
             access: str | None = None, licence_open: bool | None = None) -> dict[str, Any]:
     """What may be done with the data: ``open`` (publishable as open data),
     ``agreement_only`` (shareable under an agreement) or ``do_not_share``, with the reasons
-    (in French) and whether AI training is ``allowed``, ``agreement_only`` or ``blocked``.
+    (in French), whether AI training is ``allowed``, ``agreement_only`` or ``blocked``, and
+    the categories of personal data found (what a sharing agreement's precheck reads).
     ``minimisation`` is a score's ``to_dict()``; ``access`` and ``licence_open`` come from the
     dataset's metadata (None for a bare file)."""
     reasons: list[str] = []
@@ -659,7 +660,8 @@ def verdict(minimisation: dict[str, Any] | None, detections: list[dict[str, Any]
         reasons.append("Des données sensibles (RGPD art. 9 ou 10) côtoient des identifiants "
                        "directs.")
     if reasons:
-        return {"verdict": "do_not_share", "reasons": reasons, "ai_training": "blocked"}
+        return {"verdict": "do_not_share", "reasons": reasons, "ai_training": "blocked",
+                "categories": sorted(categories)}
     if state in ("blocked", "dpo_review"):
         reasons.append(f"Données personnelles insuffisamment minimisées (score {value}/100) : "
                        "partage seulement sous convention, après avis du DPO.")
@@ -677,4 +679,4 @@ def verdict(minimisation: dict[str, Any] | None, detections: list[dict[str, Any]
                        if not categories else "Publication possible en données ouvertes.")
     ai = "blocked" if state == "blocked" else "agreement_only" if shared else "allowed"
     return {"verdict": "agreement_only" if shared else "open", "reasons": reasons,
-            "ai_training": ai}
+            "ai_training": ai, "categories": sorted(categories)}

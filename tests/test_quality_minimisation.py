@@ -254,7 +254,7 @@ def test_verdicts():
 
     clean = verdict(score_of(pl.DataFrame({"a": [1]}), []), [], access="open",
                     licence_open=True)
-    assert clean == {"verdict": "open", "ai_training": "allowed", "reasons": [
+    assert clean == {"verdict": "open", "ai_training": "allowed", "categories": [], "reasons": [
         "Aucune donnée personnelle à minimiser n'empêche l'ouverture."]}
     restricted = verdict(score_of(pl.DataFrame({"a": [1]}), []), [], access="restricted")
     assert restricted["verdict"] == "agreement_only"
