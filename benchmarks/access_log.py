@@ -10,13 +10,19 @@ PostgreSQL database on the server ``--database-url`` names):
 - ``verify`` of the whole log (every leaf, node, the head and a checkpoint recomputed);
 - inclusion-proof latency at that size, in-process and through HTTP (the real application
   under uvicorn in a process of its own, queried with httpx, beside GET /healthz as the
-  floor of any request), and consistency-proof latency.
+  floor of any request), and consistency-proof latency;
+- evaluated and logged accesses under an agreement in force (a vendor's grant token, a
+  declared purpose, a 2 KB file): directly through ``sharing_agreements.access`` (one
+  transaction each: grant lookup, usage lock, ODRL evaluation, report hash, log append,
+  counters, commit), and through ``GET /api/v1/access/resources/{id}`` with the file
+  served, one client after the other and four at once; one access in ten is for an
+  undeclared purpose and is denied (and logged too).
 
 Targets (issue 7): ≥ 1,000 evaluated and logged accesses/s through the API, 1,000,000
-entries verified in ≤ 10 s, a proof in ≤ 5 ms. Policy evaluation and the access routes are
-not part of the log: only the logging share of the first target is measured here.
+entries verified in ≤ 10 s, a proof in ≤ 5 ms.
 
     python benchmarks/access_log.py [--entries 1000000] [--appends 3000] [--proofs 2000]
+                                    [--accesses 3000]
                                     [--database-url postgresql+psycopg://postgres@host/db]
                                     [--work-dir DIR]
 """
@@ -24,6 +30,7 @@ not part of the log: only the logging share of the first target is measured here
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import random
 import shutil
@@ -32,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,6 +89,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--appends", type=int, default=3000)
     parser.add_argument("--proofs", type=int, default=2000)
+    parser.add_argument("--accesses", type=int, default=3000)
     parser.add_argument("--database-url", help="a PostgreSQL server (a scratch database "
                         "is created on it and dropped); SQLite by default")
     parser.add_argument("--work-dir", type=Path)
@@ -168,6 +177,16 @@ def run(args: argparse.Namespace, db) -> None:
             samples.append(time.perf_counter() - started)
     consistency_median, consistency_p99 = percentiles(samples)
 
+    token, resource_id = agreement_in_force(db)
+    purposes = ["scientific-research"] * 9 + ["commercial-reuse"]
+    from sharing_agreements import access
+
+    started = time.perf_counter()
+    for i in range(args.accesses):
+        with db.session_scope() as session:
+            access.access_resource(session, token, resource_id, purposes[i % 10])
+    direct = args.accesses / (time.perf_counter() - started)
+
     # Through HTTP: the application in a process of its own (as `ctd serve` runs it), so
     # that client and server do not share an interpreter; /healthz gives the floor.
     port = free_port()
@@ -196,6 +215,9 @@ def run(args: argparse.Namespace, db) -> None:
                     samples.append(time.perf_counter() - started)
                     assert response.status_code == 200, response.text
                 http[name] = percentiles(samples)
+            served = access_rate(client, token, resource_id, purposes, args.accesses, 1)
+            served_4 = access_rate(client, token, resource_id, purposes, args.accesses, 4)
+            floor = healthz_rate(client, args.accesses)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -218,11 +240,86 @@ def run(args: argparse.Namespace, db) -> None:
          f" ms, p99 {http['healthz'][1] * ms:.2f} ms)"),
         ("consistency proof, in-process", f"median {consistency_median * ms:.2f} ms, "
          f"p99 {consistency_p99 * ms:.2f} ms", ""),
+        ("accesses evaluated+logged, direct", f"{direct:,.0f}/s", "≥ 1,000/s"),
+        ("accesses via the API, 1 client", f"{served:,.0f}/s",
+         f"≥ 1,000/s (GET /healthz, 1 client: {floor:,.0f}/s)"),
+        ("accesses via the API, 4 clients", f"{served_4:,.0f}/s", "≥ 1,000/s"),
     ]
     width = max(len(r[0]) for r in rows)
     value_width = max(len(r[1]) for r in rows)
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<{value_width}}  {target}")
+
+
+def agreement_in_force(db) -> tuple[str, int]:
+    """A vendor's agreement on a restricted dataset, signed and in force, and its grant."""
+    from datetime import date
+
+    from catalogue import auth, datasets, organizations, resources
+    from catalogue.schemas import DatasetCreate, OrganizationCreate
+    from catalogue.vocabularies import Role
+    from sharing_agreements import agreements, requests
+    from sharing_agreements.schemas import RequestCreate
+
+    with db.session_scope() as session:
+        operator = auth.OPERATOR
+        organizations.create(session, operator, OrganizationCreate(
+            name="Ville de Nancy", kind="commune", siren="215403957", insee_code="54395"))
+        organizations.create(session, operator, OrganizationCreate(
+            name="Données Conseil SAS", kind="company"))
+        cdo = auth.actor_for(session, auth.grant_role(session, "cdo", Role.publisher,
+                                                      organization="ville-de-nancy"))
+        vendor = auth.actor_for(session, auth.grant_role(session, "vendor", Role.vendor,
+                                                         organization="donnees-conseil-sas"))
+        dataset = datasets.create(session, cdo, DatasetCreate(
+            title="Comptages vélo", publisher="ville-de-nancy", licence="other",
+            access_type="restricted", state="published"))
+        row = "2025-06-01T08:00:00;Quai Claude-le-Lorrain;{};nord\n"
+        body = "horodatage;site;passages;sens\n" + "".join(row.format(i) for i in range(60))
+        resource = resources.create_upload(session, cdo, dataset, io.BytesIO(body.encode()),
+                                           "comptages.csv")
+        request = requests.create(session, vendor, RequestCreate(
+            title="Étude des mobilités", datasets=[dataset.slug],
+            purposes=["scientific-research"], hosting_country="FR", subprocessors=[],
+            start=date(2025, 1, 1), end=date(2099, 12, 31), max_requests=10**9,
+            max_bytes=10**15))
+        requests.submit(session, vendor, request)
+        agreements.approve(session, cdo, request)
+        agreements.sign(session, vendor, request)
+        agreements.countersign(session, cdo, request)
+        _, token = agreements.issue_grant(session, vendor, request)
+        return token, resource.id
+
+
+def access_rate(client, token: str, resource_id: int, purposes: list[str], count: int,
+                clients: int) -> float:
+    """Accesses per second through the API, ``clients`` at once (allow and deny both)."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/access/resources/{resource_id}"
+    base = str(client.base_url)
+
+    def work(share: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as own:
+            for i in range(share):
+                response = own.get(url, headers=headers, params={"purpose": purposes[i % 10]})
+                assert response.status_code in (200, 403), response.text
+
+    threads = [threading.Thread(target=work, args=(count // clients,)) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return (count // clients * clients) / (time.perf_counter() - started)
+
+
+def healthz_rate(client, count: int) -> float:
+    started = time.perf_counter()
+    for _ in range(count):
+        client.get("/healthz")
+    return count / (time.perf_counter() - started)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from connectors import api as harvest_api
 from connectors import background as harvest_background
 from quality import api as quality_api
 from quality import background as quality_background
-from sharing_agreements import api as log_api
+from sharing_agreements import api as agreements_api
+from sharing_agreements import background as agreements_background
 
 DESCRIPTION = """Catalogue d'un Comité territorial de la donnée : organisations, comités,
 jeux de données et ressources. Errors are RFC 9457 problem documents."""
@@ -30,10 +31,11 @@ def create_app() -> FastAPI:
     app = FastAPI(title="ctd", version="0.1.0", description=DESCRIPTION)
     problems.install(app)
     for module in (organizations, committees, datasets, resources, reference, ckan, dcat,
-                   harvest_api, quality_api, log_api):
+                   harvest_api, quality_api, agreements_api):
         app.include_router(module.router)
     harvest_background.install()
     quality_background.install()
+    agreements_background.install()
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -26,6 +26,7 @@ from connectors import background as harvest_background
 from connectors import cli as harvest_cli
 from quality import background as quality_background
 from quality import cli as quality_cli
+from sharing_agreements import background as agreements_background
 from sharing_agreements import cli as agreements_cli
 
 app = typer.Typer(help="ctd — catalogue d'un Comité territorial de la donnée.",
@@ -48,6 +49,8 @@ app.command("score")(quality_cli.score)
 app.command("minimise")(quality_cli.minimise)
 app.add_typer(quality_cli.app, name="quality")
 app.add_typer(agreements_cli.log_app, name="log")
+agreements_background.install()
+app.add_typer(agreements_cli.agreements_app, name="agreements")
 
 # --- db, serve, demo ----------------------------------------------------------------------
 

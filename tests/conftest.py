@@ -46,8 +46,10 @@ def database(data_dir) -> str:
 
 
 KEPT_TABLES = {"licence", "territory", "alembic_version"}
-# On PostgreSQL a trigger refuses DELETE on these (the access log); TRUNCATE empties them.
-APPEND_ONLY = {"access_log_entry", "access_log_node", "access_log_checkpoint"}
+# On PostgreSQL a trigger refuses DELETE on these (the access log, signed agreements);
+# TRUNCATE … CASCADE empties them.
+APPEND_ONLY = {"access_log_entry", "access_log_node", "access_log_checkpoint", "agreement",
+               "agreement_signature"}
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +66,7 @@ def clean_database(database):
             connection.execute(sa.text("DELETE FROM dataset_fts"))
         for table in reversed(SQLModel.metadata.sorted_tables):
             if table.name in APPEND_ONLY and engine.dialect.name == "postgresql":
-                connection.execute(sa.text(f"TRUNCATE {table.name}"))
+                connection.execute(sa.text(f"TRUNCATE {table.name} CASCADE"))
             elif table.name not in KEPT_TABLES:
                 connection.execute(table.delete())
         connection.execute(sa.text("DELETE FROM territory WHERE level IN ('epci', 'other')"))
