@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
@@ -33,17 +34,31 @@ class Settings:
         return self.data_dir / "files"
 
 
+# The variables the settings are read from.
+VARIABLES = ("CTD_DATA_DIR", "CTD_DATABASE_URL", "CTD_MAX_UPLOAD_BYTES", "CTD_PUBLIC_URL",
+             "CTD_JOBS_URL", "CTD_SCAN_MAX_BYTES", "CTD_SCAN_MAX_COLUMNS",
+             "CTD_MINIMISATION_K")
+
+
 def load_settings() -> Settings:
-    """Read the settings now; called on each use so tests and the CLI can change them."""
+    """The settings of the environment now: read on each use, so that tests and the CLI can
+    change them, and built once per set of values (hot paths call this per request)."""
+    return _settings(tuple(os.environ.get(name) for name in VARIABLES))
+
+
+@lru_cache(maxsize=16)
+def _settings(values: tuple[str | None, ...]) -> Settings:
+    env = {name: value for name, value in zip(VARIABLES, values, strict=True)
+           if value is not None}
     data_dir = Path(
-        os.environ.get("CTD_DATA_DIR") or platformdirs.user_data_dir("ctd", appauthor=False)
+        env.get("CTD_DATA_DIR") or platformdirs.user_data_dir("ctd", appauthor=False)
     ).expanduser()
-    database_url = os.environ.get("CTD_DATABASE_URL") or f"sqlite:///{data_dir / 'ctd.sqlite'}"
-    max_upload = int(os.environ.get("CTD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
-    public_url = os.environ.get("CTD_PUBLIC_URL", "").strip().rstrip("/") or None
-    jobs_url = os.environ.get("CTD_JOBS_URL") or f"sqlite:///{data_dir / 'jobs.sqlite'}"
+    database_url = env.get("CTD_DATABASE_URL") or f"sqlite:///{data_dir / 'ctd.sqlite'}"
+    max_upload = int(env.get("CTD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+    public_url = env.get("CTD_PUBLIC_URL", "").strip().rstrip("/") or None
+    jobs_url = env.get("CTD_JOBS_URL") or f"sqlite:///{data_dir / 'jobs.sqlite'}"
     return Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload,
                     public_url=public_url, jobs_url=jobs_url,
-                    scan_max_bytes=int(os.environ.get("CTD_SCAN_MAX_BYTES", str(1 << 30))),
-                    scan_max_columns=int(os.environ.get("CTD_SCAN_MAX_COLUMNS", "2000")),
-                    minimisation_k=int(os.environ.get("CTD_MINIMISATION_K", "11")))
+                    scan_max_bytes=int(env.get("CTD_SCAN_MAX_BYTES", str(1 << 30))),
+                    scan_max_columns=int(env.get("CTD_SCAN_MAX_COLUMNS", "2000")),
+                    minimisation_k=int(env.get("CTD_MINIMISATION_K", "11")))

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from catalogue.config import load_settings
 from catalogue.errors import NotFound, Unauthorized
 from catalogue.models import Dataset, Resource, utcnow
 from sharing_agreements import agreements, log, policy
-from sharing_agreements.models import AccessRequest, Agreement, Duty, Grant, Usage
+from sharing_agreements.models import AccessRequest, Agreement, Grant
 
 DEFAULT_ACTION = "read"
 
@@ -32,18 +29,8 @@ class Access:
     decision: policy.Decision
     log_index: int
     report_hash: str
-    resource: Resource
+    media_type: str | None
     path: Path | None
-
-
-@lru_cache(maxsize=256)
-def _compiled(text: str) -> policy.CompiledPolicy:
-    return policy.compile(agreements.content_from_text(text)["policy"])
-
-
-def compiled_policy(agreement: Agreement) -> policy.CompiledPolicy:
-    """The agreement's policy, compiled once per process (an agreement never changes)."""
-    return _compiled(agreement.content)
 
 
 def authenticate(session: Session, token: str) -> tuple[Grant, Agreement, AccessRequest]:
@@ -57,27 +44,41 @@ def authenticate(session: Session, token: str) -> tuple[Grant, Agreement, Access
     return found
 
 
-def _file(resource: Resource) -> Path | None:
-    relative = resource.file_path or resource.local_copy
+def _file(file_path: str | None, local_copy: str | None) -> Path | None:
+    relative = file_path or local_copy
     if not relative:
         return None
     path = load_settings().files_dir / relative
     return path if path.is_file() else None
 
 
-def _usage(session: Session, agreement_id: int) -> tuple[int, int]:
-    """The requests and bytes served so far, with the row locked until the commit (an
-    UPDATE takes the lock on SQLite and PostgreSQL alike), so that concurrent accesses to
-    one agreement see each other's counts."""
-    row = session.execute(sa.update(Usage).where(Usage.agreement_id == agreement_id)
-                          .values(requests=Usage.requests)
-                          .returning(Usage.requests, Usage.bytes)).first()
-    return (row[0], row[1]) if row else (0, 0)
-
-
-def _overdue(session: Session, agreement_id: int, now: datetime) -> frozenset[str]:
-    return frozenset(session.exec(select(Duty.clause).where(
-        Duty.agreement_id == agreement_id, col(Duty.fulfilled).is_(None), Duty.due <= now)))
+# The hot path runs on the driver's cursor (``log.driver``), in one statement before the
+# log's append: the grant with its agreement, request, usage counters, overdue duties and the
+# resource asked for. The usage row is locked by an UPDATE (on PostgreSQL inside the same
+# statement, in a CTE; SQLite's write lock is the database's), so that concurrent accesses to
+# one agreement see each other's counts.
+_SELECT = (
+    "SELECT g.user_id, g.revoked, a.id, a.policy_hash, r.state, r.requester_id, "
+    "r.hosting_country, s.id, s.dataset_id, s.file_path, s.local_copy, s.media_type, "
+    "u.requests, u.bytes, (SELECT {aggregate} FROM agreement_duty d "
+    "WHERE d.agreement_id = a.id AND d.fulfilled IS NULL AND d.due <= ?) "
+    "FROM access_grant g JOIN agreement a ON a.id = g.agreement_id "
+    "JOIN access_request r ON r.id = a.request_id LEFT JOIN resource s ON s.id = ? "
+    "LEFT JOIN {usage} u ON u.agreement_id = a.id WHERE g.token_hash = ?")
+_FIND = {
+    "postgresql": "WITH locked AS (UPDATE agreement_usage SET requests = requests "
+                  "WHERE agreement_id = (SELECT agreement_id FROM access_grant "
+                  "WHERE token_hash = ?) RETURNING agreement_id, requests, bytes) "
+                  + _SELECT.format(aggregate="string_agg(DISTINCT d.clause, ',')",
+                                   usage="locked"),
+    "sqlite": _SELECT.format(aggregate="group_concat(DISTINCT d.clause)",
+                             usage="agreement_usage"),
+}
+_LOCK_USAGE = ("UPDATE agreement_usage SET requests = requests WHERE agreement_id = "
+               "(SELECT agreement_id FROM access_grant WHERE token_hash = ?)")
+_COUNT = ("UPDATE agreement_usage SET requests = requests + 1, bytes = bytes + ?, "
+          "last_access = ? WHERE agreement_id = ?")
+_CONTENT = "SELECT content FROM agreement WHERE id = ?"
 
 
 def access_resource(session: Session, token: str, resource_id: int, purpose: str | None,
@@ -86,24 +87,35 @@ def access_resource(session: Session, token: str, resource_id: int, purpose: str
     """Evaluate and log a vendor's request for a resource's file. The caller commits, and
     serves the file only when ``decision.allowed``. A resource that does not exist is a 404
     (nothing to log); one outside the agreement is evaluated, denied and logged."""
-    grant, agreement, request = authenticate(session, token)
-    resource = session.get(Resource, resource_id)
-    if resource is None:
-        raise NotFound(f"Ressource inconnue : {resource_id}.")
-    dataset_iri = agreements.iri("dataset", resource.dataset_id)
-    path = _file(resource)
-    size = path.stat().st_size if path else 0
+    connection = session.connection()
+    run = log.driver(connection)
     now = utcnow()
-    count, volume = _usage(session, agreement.id)
-    compiled = compiled_policy(agreement)
+    stored_now = log.time_processor(connection.dialect)(now)
+    digest = agreements.hash_token(token)
+    if connection.dialect.name == "postgresql":
+        found = run(_FIND["postgresql"], (digest, stored_now, resource_id, digest))
+    else:
+        run(_LOCK_USAGE, (digest,))  # SQLite's write lock, taken before reading the counters
+        found = run(_FIND["sqlite"], (stored_now, resource_id, digest))
+    if found is None or found[1] is not None:
+        raise Unauthorized("Jeton d'accès de convention inconnu ou révoqué.")
+    (user_id, _, agreement_id, policy_hash, state, requester_id, declared_country,
+     found_id, dataset_id, file_path, local_copy, media_type, count, volume,
+     late) = found
+    if found_id is None:
+        raise NotFound(f"Ressource inconnue : {resource_id}.")
+    path = _file(file_path, local_copy)
+    size = path.stat().st_size if path else 0
+    overdue = frozenset(late.split(",")) if late else frozenset()
+    compiled = _policy(run, agreement_id, policy_hash)
     decision = policy.evaluate(
         compiled,
-        policy.Request(action=action, target=dataset_iri,
-                       assignee=agreements.iri("organization", request.requester_id),
+        policy.Request(action=action, target=agreements.iri("dataset", dataset_id),
+                       assignee=agreements.iri("organization", requester_id),
                        purpose=purpose, size=size,
-                       hosting_country=hosting_country or request.hosting_country),
-        policy.World(now=now, state=request.state, count=count, volume=volume,
-                     overdue=_overdue(session, agreement.id, now)))
+                       hosting_country=hosting_country or declared_country),
+        policy.World(now=now, state=state, count=count or 0, volume=volume or 0,
+                     overdue=overdue))
     allowed = decision.allowed and path is not None
     if decision.allowed and path is None:
         decision.allowed = False
@@ -112,16 +124,33 @@ def access_resource(session: Session, token: str, resource_id: int, purpose: str
         decision.failures.insert(0, decision.reason)
     report_hash = hashlib.sha256(policy.canonical_json(decision.to_dict())).hexdigest()
     entry = log.append(session, {
-        "time": now, "agreement_id": agreement.id,
-        "person": log.person_hash(grant.user_id) if grant.user_id is not None else None,
-        "action": action, "target": agreements.iri("resource", resource.id),
+        "time": now, "agreement_id": agreement_id,
+        "person": log.person_hash(user_id) if user_id is not None else None,
+        "action": action, "target": agreements.iri("resource", resource_id),
         "purpose": purpose, "volume": size if allowed else 0,
-        "decision": "allow" if allowed else "deny", "policy_hash": agreement.policy_hash,
+        "decision": "allow" if allowed else "deny", "policy_hash": policy_hash,
         "report_hash": report_hash})
     if allowed:
-        session.execute(sa.update(Usage).where(Usage.agreement_id == agreement.id).values(
-            requests=Usage.requests + 1, bytes=Usage.bytes + size, last_access=now))
-    return Access(decision, entry.id, report_hash, resource, path if allowed else None)
+        run(_COUNT, (size, stored_now, agreement_id))
+    return Access(decision, entry.id, report_hash, media_type, path if allowed else None)
+
+
+_policies: dict[tuple[int, str], policy.CompiledPolicy] = {}
+MAX_POLICIES = 256
+
+
+def _policy(run, agreement_id: int, policy_hash: str) -> policy.CompiledPolicy:
+    """The agreement's policy, compiled once per process: an agreement never changes, so its
+    id and policy hash name its policy, and its content is read only the first time."""
+    key = (agreement_id, policy_hash)
+    compiled = _policies.get(key)
+    if compiled is None:
+        text = run(_CONTENT, (agreement_id,))[0]
+        compiled = policy.compile(agreements.content_from_text(text)["policy"])
+        if len(_policies) >= MAX_POLICIES:
+            _policies.pop(next(iter(_policies)), None)
+        _policies[key] = compiled
+    return compiled
 
 
 def scope(session: Session, token: str) -> dict:
@@ -138,5 +167,5 @@ def scope(session: Session, token: str) -> dict:
             "end": data["end"],
             "resources": [{"id": r.id, "dataset": d.slug, "title": r.title,
                            "format": r.format, "size": r.size,
-                           "available": _file(r) is not None,
+                           "available": _file(r.file_path, r.local_copy) is not None,
                            "url": f"/api/v1/access/resources/{r.id}"} for r, d in rows]}

@@ -426,30 +426,45 @@ _READ_HEAD = sa.text("SELECT size, frontier FROM access_log_head WHERE id = 1")
 BLOCK_LEVEL = 6
 
 
-def _driver(connection: sa.Connection) -> Callable[..., Any]:
+def driver(connection: sa.Connection) -> Callable[..., Any]:
     """Run a qmark statement on the driver's cursor, in the connection's transaction (with
-    one tuple of parameters, or a list for executemany); return the first row."""
+    one tuple of parameters, or a list for executemany); return the first row, or every row
+    with ``rows=True``. For the hot paths (an append, an access), where SQLAlchemy's
+    statement building would cost more than the database."""
     cursor = connection.connection.driver_connection.cursor()
     convert = connection.dialect.paramstyle != "qmark"
 
-    def run(sql: str, params: Sequence = ()) -> tuple | None:
+    def run(sql: str, params: Sequence = (), rows: bool = False) -> Any:
         sql = sql.replace("?", "%s") if convert else sql
         if params and isinstance(params, list):
             cursor.executemany(sql, params)
             return None
         cursor.execute(sql, params)
-        return cursor.fetchone() if cursor.description else None
+        if not cursor.description:
+            return None
+        return cursor.fetchall() if rows else cursor.fetchone()
 
     return run
 
 
 @cache
-def _created_processor(dialect: sa.Dialect) -> Callable[[Any], Any]:
+def time_processor(dialect: sa.Dialect) -> Callable[[Any], Any]:
+    """How an aware UTC datetime is bound in a ``UTCDateTime`` column of the dialect."""
     bind = LogEntry.__table__.c.created.type.bind_processor(dialect)
     return bind or (lambda value: value)
 
 
-def append(session: Session, entry: Mapping[str, Any]) -> LogEntry:
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """An entry just appended: its position, time, canonical JSON and leaf hash (hex)."""
+
+    id: int
+    created: datetime
+    entry: str
+    leaf_hash: str
+
+
+def append(session: Session, entry: Mapping[str, Any]) -> Appended:
     """Add one entry to the log, in the caller's transaction: the access and its record are
     committed together or not at all. Appends are serialised from here to the commit, so call
     this last, just before committing. Fields: ``ENTRY_FIELDS``; anything else, or a float,
@@ -457,7 +472,7 @@ def append(session: Session, entry: Mapping[str, Any]) -> LogEntry:
     return append_many(session, [entry])[0]
 
 
-def append_many(session: Session, entries: Sequence[Mapping[str, Any]]) -> list[LogEntry]:
+def append_many(session: Session, entries: Sequence[Mapping[str, Any]]) -> list[Appended]:
     """Add entries in order, with one statement per table."""
     texts = [entry_text(entry) for entry in entries]
     if not texts:
@@ -465,7 +480,7 @@ def append_many(session: Session, entries: Sequence[Mapping[str, Any]]) -> list[
     connection = session.connection()
     first, frontier = _take_head(connection, len(texts))
     created = utcnow()
-    stored_created = _created_processor(connection.dialect)(created)
+    stored_created = time_processor(connection.dialect)(created)
     rows, nodes = [], []
     for offset, text in enumerate(texts):
         index = first + offset
@@ -485,13 +500,12 @@ def append_many(session: Session, entries: Sequence[Mapping[str, Any]]) -> list[
             frontier.append(None)
         frontier[level] = value
     _write(connection, rows, nodes, first + len(rows), _encode_frontier(frontier))
-    return [LogEntry(id=index, created=created, entry=text, leaf_hash=digest)
-            for index, _, text, digest in rows]
+    return [Appended(index, created, text, digest) for index, _, text, digest in rows]
 
 
 def _take_head(connection: sa.Connection, count: int) -> tuple[int, list[bytes | None]]:
     """Lock the head; the position of the first new entry, and the frontier."""
-    run = _driver(connection)
+    run = driver(connection)
     postgres = connection.dialect.name == "postgresql"
     take = (lambda: run(_LOCK_HEAD)) if postgres else (lambda: run(_TAKE_HEAD, (count,)))
     head = take()
@@ -506,7 +520,7 @@ def _write(connection: sa.Connection, rows: list[tuple], nodes: list[tuple], siz
     """Insert the entries and nodes and store the new head: on PostgreSQL in one round trip
     (the head's lock is held from the first statement to the commit, and round trips are most
     of that time), elsewhere statement by statement."""
-    run = _driver(connection)
+    run = driver(connection)
     if connection.dialect.name == "postgresql" and len(nodes) <= 1000:
         entries = ", ".join(["(?, ?, ?, ?)"] * len(rows))
         leaves = ", ".join(["(?, ?, ?)"] * len(nodes))
