@@ -139,8 +139,15 @@ def update(session: Session, actor: Actor, request: AccessRequest,
     return request
 
 
+# Terms that may be cleared (null): the others always have a value.
+NULLABLE = frozenset({"hosting_country", "hosting_provider", "hosting_qualification",
+                      "subprocessors", "dpia_reference", "committee_decision"})
+
+
 def _apply(request: AccessRequest, values: dict[str, Any]) -> None:
     for name, value in values.items():
+        if value is None and name not in NULLABLE:
+            raise Invalid(f"{name} : une valeur est requise.", field=name)
         if name == "subprocessors" and value is not None:
             value = [dict(s) for s in value]
         setattr(request, name, value)

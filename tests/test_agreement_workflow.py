@@ -439,3 +439,58 @@ def test_the_precheck_reads_the_quality_verdict_of_the_files(case):
     submitted = case.act("vendor", number, "submit")
     assert submitted["state"] == "rejected", submitted["precheck"]
     assert "6(1)" in submitted["reasons"]
+
+
+def test_access_answers_every_bad_request_clearly_and_logs_every_decision(case):
+    slug, resource = case.dataset()
+    other, foreign = case.dataset(title="Autre jeu")
+    number = case.in_force([slug])["id"]
+    token = {"Authorization": "Bearer " + case.act("vendor", number, "grant", expect=201)
+             ["token"]}
+    scope = case.client.get("/api/v1/access", headers=token).json()
+    assert scope["state"] == "active" and scope["purposes"] == ["scientific-research"]
+    assert [r["id"] for r in scope["resources"]] == [resource]
+    ok = {"purpose": "scientific-research"}
+    # No token, a user token, an unknown grant: 401, nothing logged.
+    assert case.client.get(f"/api/v1/access/resources/{resource}", params=ok
+                           ).status_code == 401
+    assert case.client.get(f"/api/v1/access/resources/{resource}", params=ok,
+                           headers=case.world.headers("vendor")).status_code == 401
+    assert case.client.get(f"/api/v1/access/resources/{resource}", params=ok, headers={
+        "Authorization": "Bearer ctdg_inconnu"}).status_code == 401
+    # No purpose: 422; an unknown resource: 404; nothing logged either.
+    assert case.client.get(f"/api/v1/access/resources/{resource}", headers=token
+                           ).status_code == 422
+    assert case.client.get("/api/v1/access/resources/999999", params=ok, headers=token
+                           ).status_code == 404
+    before = log_size()
+    # A dataset outside the agreement, an action it forbids: denied and logged.
+    outside = case.client.get(f"/api/v1/access/resources/{foreign}", params=ok,
+                              headers=token)
+    assert outside.status_code == 403
+    assert outside.json()["decision"]["checks"][1] == {
+        "check": "target", "expected": [f"urn:ctd:dataset:{resource_dataset(resource)}"],
+        "actual": f"urn:ctd:dataset:{resource_dataset(foreign)}", "satisfied": False}
+    training = case.client.get(f"/api/v1/access/resources/{resource}", headers=token,
+                               params={**ok, "action": "ai-training"})
+    assert training.status_code == 403 and "NO-AI-TRAINING" in training.text
+    abroad = case.client.get(f"/api/v1/access/resources/{resource}", headers=token,
+                             params={**ok, "hosting_country": "US"})
+    assert abroad.status_code == 403
+    assert log_size() == before + 3
+    # Null for a term that needs a value is a 422, not a 500.
+    amendment = case.act("vendor", number, "amend", expect=201)
+    cleared = case.client.patch(f"{REQUESTS}/{amendment['id']}",
+                                headers=case.world.headers("vendor"), json={"purposes": None})
+    assert cleared.status_code == 422
+
+
+def log_size() -> int:
+    with db.get_engine().connect() as connection:
+        return connection.execute(sa.text("SELECT count(*) FROM access_log_entry")).scalar()
+
+
+def resource_dataset(resource_id: int) -> int:
+    with db.get_engine().connect() as connection:
+        return connection.execute(sa.text("SELECT dataset_id FROM resource WHERE id = :id"),
+                                  {"id": resource_id}).scalar()
