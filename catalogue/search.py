@@ -152,6 +152,8 @@ class SearchQuery:
     access_type: list[str] = field(default_factory=list)
     territory: str | None = None
     bbox: str | None = None
+    # A place as "lon,lat" (WGS84): the datasets whose coverage contains it.
+    point: str | None = None
     # Metadata modified within [modified_from, modified_to], either end open.
     modified_from: datetime | None = None
     modified_to: datetime | None = None
@@ -211,6 +213,18 @@ def _parse_bbox(text: str) -> shapely.Geometry:
     return shapely.box(minx, miny, maxx, maxy)
 
 
+def _parse_point(text: str) -> shapely.Geometry:
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        raise Invalid("point attend deux nombres : longitude,latitude (WGS84).",
+                      field="point") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise Invalid("point : longitude entre -180 et 180, latitude entre -90 et 90.",
+                      field="point")
+    return shapely.Point(lon, lat)
+
+
 def _spatial_filter(session: Session, zones: list[str] | tuple[str, ...],
                     geometry: shapely.Geometry):
     """Datasets covering one of ``zones``, or whose drawn geometry meets ``geometry``."""
@@ -264,6 +278,10 @@ def _conditions(session: Session, query: SearchQuery) -> list:
     if query.bbox:
         box = _parse_bbox(query.bbox)
         conditions.append(_spatial_filter(session, territories.intersecting(session, box), box))
+    if query.point:
+        place = _parse_point(query.point)
+        conditions.append(_spatial_filter(session, territories.intersecting(session, place),
+                                          place))
     return conditions
 
 

@@ -147,6 +147,24 @@ def test_drawn_geometry_and_bbox(client, world):
     assert drawn in nancy_datasets
 
 
+def test_a_point_finds_every_dataset_covering_it_across_members(client, world):
+    square = {"type": "Polygon", "coordinates": [[[6.15, 48.68], [6.2, 48.68], [6.2, 48.7],
+                                                   [6.15, 48.7], [6.15, 48.68]]]}
+    drawn = add("Arbres remarquables du centre", spatial=SpatialIn(geometry=square))
+    nancy = add("Délibérations du conseil municipal")
+    epinal = add("Bornes de recharge d'Épinal", publisher="ville-d-epinal")
+    place_stanislas = slugs(client, point="6.1833,48.6936")
+    assert drawn in place_stanislas and nancy in place_stanislas
+    assert epinal not in place_stanislas
+    # In Nancy but outside the drawn square; then in Épinal.
+    assert slugs(client, point="6.14,48.69") == [nancy]
+    assert slugs(client, point="6.45,48.17") == [epinal]
+    for bad in ("6.18", "a,b", "200,48"):
+        response = client.get("/api/v1/datasets", params={"point": bad})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "point"
+
+
 def test_cursor_pages_through_everything(client, world):
     made = {add(f"Jeu de données numéro {n}", keywords=["serie"]) for n in range(23)}
     for params in [{}, {"q": "donnees"}, {"sort": "title"}, {"sort": "-created"}]:

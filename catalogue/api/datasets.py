@@ -29,6 +29,8 @@ def search_datasets(
     licence: Many = (), format: Many = (), access_type: Many = (),
     territory: Annotated[str | None, Query(description="INSEE code or zone id")] = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (WGS84)")] = None,
+    point: Annotated[str | None, Query(description="lon,lat (WGS84): the datasets whose "
+                                                   "coverage contains this place")] = None,
     sort: Annotated[str | None, Query(description=", ".join(search.SORTS))] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
@@ -38,7 +40,7 @@ def search_datasets(
     page = search.search(session, search.SearchQuery(
         q=q, publisher=list(publisher), committee=list(committee), theme=list(theme),
         keyword=list(keyword), licence=list(licence), format=list(format),
-        access_type=list(access_type), territory=territory, bbox=bbox, sort=sort,
+        access_type=list(access_type), territory=territory, bbox=bbox, point=point, sort=sort,
         cursor=cursor, limit=limit))
     next_url = (str(request.url.include_query_params(cursor=page.next_cursor))
                 if page.next_cursor else None)
