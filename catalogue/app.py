@@ -13,6 +13,7 @@ from catalogue.api import (
     problems,
     reference,
     resources,
+    roadmap,
 )
 from catalogue.config import load_settings
 from connectors import api as harvest_api
@@ -30,7 +31,7 @@ def create_app() -> FastAPI:
     settings = load_settings()
     app = FastAPI(title="ctd", version="0.1.0", description=DESCRIPTION)
     problems.install(app)
-    for module in (organizations, committees, datasets, resources, reference, ckan, dcat,
+    for module in (organizations, committees, roadmap, datasets, resources, reference, ckan, dcat,
                    harvest_api, quality_api, agreements_api):
         app.include_router(module.router)
     harvest_background.install()

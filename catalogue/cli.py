@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlmodel import select
 
-from catalogue import auth, datasets, db, jobs, organizations, territories
+from catalogue import auth, committees, datasets, db, jobs, organizations, roadmaps, territories
 from catalogue.auth import OPERATOR
 from catalogue.cli_common import (
     OutputFormat,
@@ -20,8 +21,24 @@ from catalogue.cli_common import (
     print_records,
 )
 from catalogue.models import Dataset
-from catalogue.schemas import DatasetCreate, OrganizationCreate, SpatialIn
-from catalogue.vocabularies import AccessType, DatasetState, OrganizationKind, Role, TerritoryLevel
+from catalogue.schemas import (
+    BudgetLineCreate,
+    DatasetCreate,
+    OrganizationCreate,
+    RoadmapDatasetCreate,
+    RoadmapDatasetUpdate,
+    SpatialIn,
+    UseCaseCreate,
+)
+from catalogue.vocabularies import (
+    AccessType,
+    DatasetState,
+    OrganizationKind,
+    RoadmapDatasetStatus,
+    Role,
+    TerritoryLevel,
+    UseCaseStatus,
+)
 from connectors import background as harvest_background
 from connectors import cli as harvest_cli
 from quality import background as quality_background
@@ -36,11 +53,14 @@ orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 datasets_app = typer.Typer(help="Jeux de données.", no_args_is_help=True)
 token_app = typer.Typer(help="Jetons d'accès à l'API.", no_args_is_help=True)
 territories_app = typer.Typer(help="Territoires de référence.", no_args_is_help=True)
+roadmap_app = typer.Typer(help="Feuille de route d'un comité : cas d'usage, budget, "
+                               "jeux de données prioritaires.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(token_app, name="token")
 app.add_typer(territories_app, name="territories")
+app.add_typer(roadmap_app, name="roadmap")
 # The other packages' commands and background jobs, composed here.
 harvest_background.install()
 app.add_typer(harvest_cli.app, name="harvest")
@@ -234,6 +254,133 @@ def territories_import(
     with operation() as session:
         count = territories.import_file(session, file, level)
     console.print(f"{count} territoire(s) importé(s).")
+
+
+
+# --- roadmaps -----------------------------------------------------------------------------
+
+@roadmap_app.command("show")
+def roadmap_show(
+    committee: Annotated[str, typer.Argument(help="Slug du comité.")],
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Affiche la feuille de route d'un comité : cas d'usage, jeux prioritaires, budget."""
+    with operation() as session:
+        roadmap = roadmaps.to_out(session, committees.find(session, committee))
+    if output == OutputFormat.json:
+        print_record(roadmap.model_dump(mode="json"))
+        return
+    data = roadmap.model_dump(mode="json")
+    for use_case in data["use_cases"]:
+        use_case["lead"] = use_case["lead"]["slug"]
+    for item in data["datasets"]:
+        item["responsible"] = item["responsible"]["slug"]
+        item["late"] = "en retard" if item["late"] else ""
+    console.print(f"Feuille de route — {roadmap.committee.name}\n\nCas d'usage :")
+    print_records(data["use_cases"], output, ["slug", "title", "lead", "status", "total"])
+    console.print("Jeux de données prioritaires :")
+    print_records(data["datasets"], output, ["id", "title", "use_case", "responsible", "due",
+                                             "status", "late"])
+    console.print("Budget par financeur :")
+    for funder, amount in data["totals_by_funder"].items():
+        console.print(f"{funder} : {amount} €", highlight=False)
+    console.print(f"Total : {data['totals']['budget']} €", highlight=False)
+
+
+def _geometry_file(path: Path | None) -> dict | None:
+    """A GeoJSON geometry read from a file (a Feature's geometry is taken)."""
+    if path is None:
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise fail(f"fichier GeoJSON illisible : {path} ({error})") from None
+    if isinstance(document, dict) and document.get("type") == "Feature":
+        return document.get("geometry")
+    return document
+
+
+@roadmap_app.command("add-use-case")
+def roadmap_add_use_case(
+    committee: Annotated[str, typer.Argument(help="Slug du comité.")],
+    title: Annotated[str, typer.Option(help="Titre du cas d'usage.")],
+    lead: Annotated[str, typer.Option(help="Slug du membre pilote.")],
+    zone: Annotated[list[str] | None, typer.Option(help="Territoire pertinent : code INSEE, "
+                                                        "SIREN d'EPCI ou zone, répétable.")] = None,
+    geometry: Annotated[Path | None, typer.Option(help="Zone dessinée (géométrie "
+                                                       "GeoJSON).")] = None,
+    partner: Annotated[list[str] | None, typer.Option(help="Slug d'une organisation "
+                                                           "partenaire, répétable.")] = None,
+    description: Annotated[str, typer.Option()] = "",
+    status: Annotated[UseCaseStatus, typer.Option(help="État.")] = UseCaseStatus.proposed,
+) -> None:
+    """Ajoute un cas d'usage prioritaire à la feuille de route d'un comité."""
+    drawn = _geometry_file(geometry)
+    with operation() as session:
+        use_case = roadmaps.create_use_case(
+            session, OPERATOR, committees.find(session, committee), UseCaseCreate(
+                title=title, lead=lead, zones=zone or [], geometry=drawn,
+                partners=partner or [], description=description, status=status))
+        console.print(f"Cas d'usage créé : {use_case.slug}")
+
+
+@roadmap_app.command("add-budget")
+def roadmap_add_budget(
+    committee: Annotated[str, typer.Argument(help="Slug du comité.")],
+    use_case: Annotated[str, typer.Argument(help="Slug du cas d'usage.")],
+    label: Annotated[str, typer.Option(help="Libellé de la ligne.")],
+    amount: Annotated[str, typer.Option(help="Montant en euros (12000.50).")],
+    funder: Annotated[str, typer.Option(help="Financeur (Région Grand Est, France 2030…).")],
+    year: Annotated[int | None, typer.Option(help="Année.")] = None,
+) -> None:
+    """Ajoute une ligne budgétaire (volet financier) à un cas d'usage."""
+    with operation() as session:
+        found = committees.find(session, committee)
+        line = roadmaps.add_budget_line(
+            session, OPERATOR, found, roadmaps.find_use_case(session, found, use_case),
+            BudgetLineCreate(label=label, amount=amount, funder=funder, year=year))
+        console.print(f"Ligne budgétaire n° {line.id} ajoutée : {line.amount} € ({line.funder}).",
+                      highlight=False)
+
+
+@roadmap_app.command("add-dataset")
+def roadmap_add_dataset(
+    committee: Annotated[str, typer.Argument(help="Slug du comité.")],
+    use_case: Annotated[str, typer.Option(help="Slug du cas d'usage servi.")],
+    title: Annotated[str, typer.Option(help="Titre du jeu de données attendu.")],
+    responsible: Annotated[str, typer.Option(help="Slug du membre responsable.")],
+    due: Annotated[str, typer.Option(help="Échéance (AAAA-MM-JJ).")],
+    schema: Annotated[str | None, typer.Option(help="Schéma (scdl-subventions, "
+                                                    "irve-statique…).")] = None,
+    description: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Ajoute un jeu de données prioritaire à la feuille de route d'un comité."""
+    with operation() as session:
+        item = roadmaps.create_dataset(
+            session, OPERATOR, committees.find(session, committee), RoadmapDatasetCreate(
+                use_case=use_case, title=title, responsible=responsible, due=due,
+                table_schema=schema, description=description))
+        console.print(f"Jeu de données prioritaire créé : n° {item.id}")
+
+
+@roadmap_app.command("set-dataset")
+def roadmap_set_dataset(
+    committee: Annotated[str, typer.Argument(help="Slug du comité.")],
+    item_id: Annotated[int, typer.Argument(metavar="ID", help="Numéro du jeu prioritaire.")],
+    status: Annotated[RoadmapDatasetStatus | None, typer.Option(help="État.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Slug du jeu publié au catalogue "
+                                                     "(passe l'état à published).")] = None,
+) -> None:
+    """Met à jour l'avancement d'un jeu de données prioritaire."""
+    changes = {k: v for k, v in {"status": status, "dataset": dataset}.items() if v is not None}
+    if not changes:
+        raise fail("rien à modifier : donnez --status ou --dataset.")
+    with operation() as session:
+        found = committees.find(session, committee)
+        item = roadmaps.update_dataset(session, OPERATOR, found,
+                                       roadmaps.find_dataset(session, found, item_id),
+                                       RoadmapDatasetUpdate(**changes))
+        console.print(f"Jeu de données prioritaire n° {item.id} : {item.status}.")
 
 
 if __name__ == "__main__":

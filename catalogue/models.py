@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -15,8 +16,10 @@ from catalogue.vocabularies import (
     OrganizationKind,
     PersonalData,
     ResourceType,
+    RoadmapDatasetStatus,
     Role,
     TerritoryLevel,
+    UseCaseStatus,
 )
 
 
@@ -225,3 +228,70 @@ class ApiToken(SQLModel, table=True):
     label: str = ""
     created: datetime = _timestamp()
     last_used: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- a committee's roadmap (feuille de route) ---------------------------------------------
+
+class RoadmapUseCase(Bbox, table=True):
+    """A priority use case of a committee's roadmap, on its own relevant territory: zones of
+    the reference, a drawn area, or both; ``geometry`` is their union."""
+
+    __tablename__ = "roadmap_use_case"
+    __table_args__ = (sa.UniqueConstraint("committee_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    committee_id: int = Field(foreign_key="committee.id", index=True, ondelete="CASCADE")
+    slug: str = Field(max_length=100)
+    title: str
+    description: str = ""
+    zones: list[str] = _json_list()
+    drawn_geometry: str | None = Field(default=None, sa_type=sa.Text)
+    geometry: str | None = Field(default=None, sa_type=sa.Text)
+    lead_id: int = Field(foreign_key="organization.id", index=True)
+    status: UseCaseStatus = _enum(default=UseCaseStatus.proposed)
+    created: datetime = _timestamp()
+    modified: datetime = _timestamp()
+
+
+class RoadmapPartner(SQLModel, table=True):
+    """An organization taking part in a use case beside its lead."""
+
+    __tablename__ = "roadmap_use_case_partner"
+
+    use_case_id: int = Field(foreign_key="roadmap_use_case.id", primary_key=True,
+                             ondelete="CASCADE")
+    organization_id: int = Field(foreign_key="organization.id", primary_key=True,
+                                 ondelete="CASCADE", index=True)
+
+
+class RoadmapBudgetLine(SQLModel, table=True):
+    """A line of a use case's financial part: an amount in euros and who funds it."""
+
+    __tablename__ = "roadmap_budget_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    use_case_id: int = Field(foreign_key="roadmap_use_case.id", index=True, ondelete="CASCADE")
+    label: str
+    amount: Decimal = Field(sa_type=sa.Numeric(14, 2))
+    funder: str = Field(max_length=200)
+    year: int | None = None
+
+
+class RoadmapDataset(SQLModel, table=True):
+    """A dataset a roadmap asks a member to open first, for one of its use cases."""
+
+    __tablename__ = "roadmap_dataset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    committee_id: int = Field(foreign_key="committee.id", index=True, ondelete="CASCADE")
+    use_case_id: int = Field(foreign_key="roadmap_use_case.id", index=True, ondelete="CASCADE")
+    title: str
+    description: str = ""
+    responsible_id: int = Field(foreign_key="organization.id", index=True)
+    due: date
+    status: RoadmapDatasetStatus = _enum(default=RoadmapDatasetStatus.planned)
+    schema_name: str | None = Field(default=None, max_length=100)
+    # The catalogue dataset, once published by the responsible member.
+    dataset_id: int | None = Field(default=None, foreign_key="dataset.id", ondelete="SET NULL")
+    created: datetime = _timestamp()
+    modified: datetime = _timestamp()

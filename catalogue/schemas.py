@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -19,6 +20,8 @@ from catalogue.vocabularies import (
     OrganizationKind,
     PersonalData,
     ResourceType,
+    RoadmapDatasetStatus,
+    UseCaseStatus,
 )
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -358,3 +361,136 @@ class ResourceUpdate(Input):
     format: str | None = Field(None, max_length=32)
     media_type: str | None = None
     type: ResourceType | None = None
+
+
+# --- roadmaps -----------------------------------------------------------------------------
+
+# Euros with cents, as the database keeps them (Numeric(14, 2)); sent back as strings.
+Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+ZoneRefs = Annotated[list[Annotated[str, Field(max_length=64)]], Field(
+    max_length=5000, description="INSEE codes (54395, 54), EPCI SIRENs or zone ids "
+                                 "(fr:commune:54395) of the use case's territory.")]
+OrganizationSlugs = Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=200)]
+
+
+class UseCaseCreate(Input):
+    slug: Slug | None = None
+    title: Title
+    description: str = ""
+    zones: ZoneRefs = Field(default_factory=list)
+    geometry: GeoJSON | None = Field(None, description="A drawn area, alone or beside zones.")
+    lead: str = Field(description="Slug of the leading member organization.")
+    partners: OrganizationSlugs = Field(default_factory=list,
+                                        description="Slugs of the partner organizations.")
+    status: UseCaseStatus = UseCaseStatus.proposed
+
+
+class UseCaseUpdate(Input):
+    slug: Slug | None = None
+    title: Title | None = None
+    description: str | None = None
+    zones: ZoneRefs | None = None
+    geometry: GeoJSON | None = Field(None, description="null removes the drawn area.")
+    lead: str | None = None
+    partners: OrganizationSlugs | None = Field(None, description="Replaces the partners.")
+    status: UseCaseStatus | None = None
+
+
+class BudgetLineCreate(Input):
+    label: Title
+    amount: Amount = Field(description="Euros, at most two decimals.")
+    funder: str = Field(min_length=1, max_length=200,
+                        description="Who pays, e.g. « Région Grand Est », « France 2030 ».")
+    year: int | None = Field(None, ge=1990, le=2100)
+
+
+class RoadmapDatasetCreate(Input):
+    use_case: str = Field(description="Slug of the use case it serves.")
+    title: Title
+    description: str = ""
+    responsible: str = Field(description="Slug of the member organization that publishes it.")
+    due: date
+    status: RoadmapDatasetStatus = RoadmapDatasetStatus.planned
+    table_schema: str | None = Field(None, description="A bundled schema: scdl-subventions, "
+                                                       "irve-statique…")
+    dataset: str | None = Field(None, description="Slug or id of the published dataset.")
+
+
+class RoadmapDatasetUpdate(Input):
+    use_case: str | None = None
+    title: Title | None = None
+    description: str | None = None
+    responsible: str | None = None
+    due: date | None = None
+    status: RoadmapDatasetStatus | None = None
+    table_schema: str | None = None
+    dataset: str | None = Field(None, description="Slug or id of the published dataset; "
+                                                  "null removes the link.")
+
+
+class CommitteeRef(BaseModel):
+    slug: str
+    name: str
+
+
+class DatasetRef(BaseModel):
+    slug: str
+    title: str
+
+
+class BudgetLineOut(BaseModel):
+    id: int
+    label: str
+    amount: Decimal
+    funder: str
+    year: int | None
+
+
+class RoadmapDatasetOut(BaseModel):
+    id: int
+    use_case: str
+    title: str
+    description: str
+    responsible: OrganizationRef
+    due: date
+    status: RoadmapDatasetStatus
+    late: bool = Field(description="Due before today and not published.")
+    table_schema: str | None
+    dataset: DatasetRef | None
+    created: datetime
+    modified: datetime
+
+
+class UseCaseOut(BaseModel):
+    id: int
+    slug: str
+    title: str
+    description: str
+    zones: list[str]
+    drawn_geometry: GeoJSON | None
+    geometry: GeoJSON | None = Field(description="Union of the zones and the drawn area.")
+    bbox: list[float] | None
+    lead: OrganizationRef
+    partners: list[OrganizationRef]
+    status: UseCaseStatus
+    budget_lines: list[BudgetLineOut]
+    total: Decimal
+    datasets: list[RoadmapDatasetOut]
+    created: datetime
+    modified: datetime
+
+
+class RoadmapTotals(BaseModel):
+    budget: Decimal
+    use_cases: int
+    datasets: int
+    published: int
+    late: int
+
+
+class RoadmapOut(BaseModel):
+    committee: CommitteeRef
+    use_cases: list[UseCaseOut]
+    datasets: list[RoadmapDatasetOut]
+    totals_by_funder: dict[str, Decimal]
+    totals: RoadmapTotals

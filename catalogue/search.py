@@ -154,6 +154,8 @@ class SearchQuery:
     bbox: str | None = None
     # A place as "lon,lat" (WGS84): the datasets whose coverage contains it.
     point: str | None = None
+    # An area (a use case's territory): the datasets whose coverage meets it.
+    area: shapely.Geometry | None = None
     # Metadata modified within [modified_from, modified_to], either end open.
     modified_from: datetime | None = None
     modified_to: datetime | None = None
@@ -282,6 +284,9 @@ def _conditions(session: Session, query: SearchQuery) -> list:
         place = _parse_point(query.point)
         conditions.append(_spatial_filter(session, territories.intersecting(session, place),
                                           place))
+    if query.area is not None:
+        conditions.append(_spatial_filter(session, territories.intersecting(session, query.area),
+                                          query.area))
     return conditions
 
 

@@ -132,3 +132,20 @@ LICENCES: list[tuple[str, str, str | None]] = [
     ("other", "Autre licence", None),
     ("notspecified", "Licence non précisée", None),
 ]
+
+
+class UseCaseStatus(StrEnum):
+    """Where a use case of a committee's roadmap stands."""
+
+    proposed = "proposed"
+    in_progress = "in_progress"
+    done = "done"
+    abandoned = "abandoned"
+
+
+class RoadmapDatasetStatus(StrEnum):
+    """Where a priority dataset of a roadmap stands; lateness is derived from its due date."""
+
+    planned = "planned"
+    in_progress = "in_progress"
+    published = "published"

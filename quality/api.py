@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from catalogue import datasets, resources
+from catalogue import committees, datasets, resources
 from catalogue.api.deps import ActorDep, SessionDep, base_url
-from quality import croissant, datasheet, reports, suites
+from quality import coverage, croissant, datasheet, reports, suites
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
 
@@ -92,3 +92,23 @@ def dataset_datasheet(ref: str, request: Request, session: SessionDep,
     dataset = datasets.find(session, actor, ref)
     return HTMLResponse(datasheet.render(
         croissant.facts(session, dataset, base_url(request), actor)))
+
+
+@router.get("/committees/{slug}/coverage")
+def committee_coverage(slug: str, session: SessionDep) -> dict[str, Any]:
+    """The committee's reference-data coverage: its members × the reference schemas bundled
+    with ctd (SCDL, IRVE). Each cell says whether the member publishes the dataset, whether
+    its files conform, its grades and last update, or what to publish. Public: built from
+    published metadata and scan reports, quoting no value of any file."""
+    return coverage.matrix(session, committees.find(session, slug))
+
+
+@router.get("/committees/{slug}/coverage.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def committee_coverage_csv(slug: str, session: SessionDep) -> Response:
+    """The coverage matrix as CSV, one line per member and reference schema."""
+    committee = committees.find(session, slug)
+    return Response(coverage.to_csv(coverage.matrix(session, committee)),
+                    media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="couverture-{committee.slug}.csv"'})

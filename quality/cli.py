@@ -369,3 +369,71 @@ def export_expectations(
         output.write_text(text, encoding="utf-8")
         console.print(f"Suite écrite dans {output} ({len(suite['expectations'])} attente(s)).",
                       highlight=False)
+
+
+class CoverageFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.command("coverage")
+def committee_coverage(
+    committee: Annotated[str, typer.Argument(help="Nom court (slug) du comité.")],
+    format: Annotated[CoverageFormat, typer.Option(
+        "--format", help="table (la matrice), json ou csv.")] = CoverageFormat.table,
+) -> None:
+    """Couverture des données de référence d'un comité : quel membre publie quel jeu (SCDL,
+    IRVE), s'il est conforme au schéma, ses notes, sa fraîcheur, et ce qu'il reste à
+    publier."""
+    from catalogue import committees
+    from catalogue.cli_common import operation
+    from quality import coverage
+
+    with operation() as session:
+        table = coverage.matrix(session, committees.find(session, committee))
+    if format == CoverageFormat.json:
+        sys.stdout.write(json.dumps(table, ensure_ascii=False, indent=2) + "\n")
+    elif format == CoverageFormat.csv:
+        sys.stdout.write(coverage.to_csv(table))
+    else:
+        print_coverage(table)
+
+
+def print_coverage(table: dict[str, Any]) -> None:
+    """The matrix (one line per member), the totals, and what each member has to publish."""
+    from rich.table import Table
+
+    from quality.grading import percent
+
+    grid = Table("Membre", *(schema["label"] for schema in table["schemas"]), "Couverture",
+                 title=f"Données de référence — {table['committee']['name']}")
+    for member in table["members"]:
+        grid.add_row(member["name"], *(coverage_mark(cell) for cell in member["cells"]),
+                     f"{member['published']}/{len(member['cells'])}")
+    console.print(grid)
+    console.print("✓ conforme (note des métadonnées) · ✗ non conforme (erreurs) · "
+                  "? jamais analysé · — non publié", highlight=False)
+    totals = table["totals"]
+    if not totals["cells"]:
+        console.print("Ce comité n'a aucun membre.")
+        return
+    console.print(f"{totals['published']} publication(s) sur {totals['cells']} attendue(s) "
+                  f"({percent(totals['coverage'])}) : {totals['conforming']} conforme(s), "
+                  f"{totals['not_conforming']} non conforme(s), {totals['not_scanned']} "
+                  "jamais analysée(s).", highlight=False)
+    for member in table["members"]:
+        for cell in member["cells"]:
+            if cell["to_publish"]:
+                console.print(f"  {member['name']} — {cell['to_publish']['message']}",
+                              highlight=False, soft_wrap=True)
+
+
+def coverage_mark(cell: dict[str, Any]) -> str:
+    if not cell["published"]:
+        return "[dim]—[/]"
+    if cell["conforms"] is None:
+        return "[yellow]?[/]"
+    if not cell["conforms"]:
+        return f"[red]✗ {cell['errors']}[/]"
+    return f"[green]✓ {cell['metadata']['grade']}[/]"

@@ -275,14 +275,22 @@ def dataset_scores(session: Session, dataset: Dataset) -> dict[str, Any]:
     """The dataset's scores now, from its metadata and its resources' latest scans: metadata,
     AI-training fitness, minimisation (that of its least minimised file) and the verdict on
     what may be done with it."""
-    scans, minimised, personal = [], [], []
     listed = list_for(session, dataset)
+    return scores_of(session, dataset, listed,
+                     {r.id: latest(session, resource_id=r.id) for r in listed})
+
+
+def scores_of(session: Session, dataset: Dataset, listed: list[Resource],
+              scans: dict[int, QualityReport | None]) -> dict[str, Any]:
+    """``dataset_scores`` from the dataset's resources and their latest scans, loaded by the
+    caller (the coverage matrix loads them once for many datasets)."""
+    scanned, minimised, personal = [], [], []
     for resource in listed:
-        report = latest(session, resource_id=resource.id)
+        report = scans.get(resource.id)
         if report is None or report.rubric_version != rubric.VERSION:
             continue
         try:
-            scans.append(scan_from_report(report.body))
+            scanned.append(scan_from_report(report.body))
         except (KeyError, TypeError):
             log.warning("report %s cannot be scored again", report.id)
             continue
@@ -291,11 +299,11 @@ def dataset_scores(session: Session, dataset: Dataset) -> dict[str, Any]:
         personal += report.body.get("personal") or []
     known = facts(session, dataset, listed)
     metadata = metadata_score(known)
-    ai_fitness = ai_fitness_score(scans, known, metadata).to_dict()
+    ai_fitness = ai_fitness_score(scanned, known, metadata).to_dict()
     worst = min(minimised, key=lambda score: score["value"] or 0, default=None)
     judged = verdict(worst, personal, access=known.access,
                      licence_open=known.licence in rubric.OPEN_LICENCES)
-    if not scans:
+    if not scanned:
         judged["reasons"].append("Aucun fichier n'a été analysé : verdict établi sur les "
                                  "seules métadonnées.")
     overrule(ai_fitness, judged)
