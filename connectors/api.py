@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from catalogue.api.deps import ActorDep, SessionDep
-from connectors import background, harvest, sources
+from connectors import background, charts, harvest, sources
 from connectors.models import JobStatus
 from connectors.schemas import JobDetail, JobOut, SourceCreate, SourceOut, SourceUpdate
 
@@ -78,3 +78,14 @@ def show_job(job_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionD
     """A job, with the error of each remote dataset it could not take."""
     job, source = sources.find_job(session, actor, job_id)
     return sources.job_detail(session, job, source.name)
+
+
+@router.get("/health.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}}})
+def harvest_health(session: SessionDep, actor: ActorDep) -> Response:
+    """Per source the caller manages (as ``/sources`` lists them), how its last finished
+    jobs ended and what its last job did, as an SVG chart."""
+    harvest.reap(session)
+    session.commit()
+    return Response(charts.harvest_health(session, sources.list_visible(session, actor)),
+                    media_type="image/svg+xml")

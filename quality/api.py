@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from catalogue import committees, datasets, resources
 from catalogue.api.deps import ActorDep, SessionDep, base_url
-from quality import coverage, croissant, datasheet, reports, suites
+from quality import charts, coverage, croissant, datasheet, reports, suites
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
 
@@ -112,3 +112,27 @@ def committee_coverage_csv(slug: str, session: SessionDep) -> Response:
                     media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition":
                              f'attachment; filename="couverture-{committee.slug}.csv"'})
+
+
+SVG = "image/svg+xml"
+
+
+@router.get("/committees/{slug}/map.svg", response_class=Response,
+            responses={200: {"content": {SVG: {}}}})
+def committee_map(slug: str, session: SessionDep,
+                  colour: Literal["coverage", "quality"] = "coverage") -> Response:
+    """A map of the committee's territory, drawn on the server (no tile server): each
+    member's territory coloured by its coverage of the reference datasets (``coverage``)
+    or by the mean AI-training fitness of its published datasets (``quality``), the
+    committee's outline and the footprints of the published datasets. Public."""
+    committee = committees.find(session, slug)
+    return Response(charts.committee_map(session, committee, colour), media_type=SVG)
+
+
+@router.get("/committees/{slug}/charts/scores.svg", response_class=Response,
+            responses={200: {"content": {SVG: {}}}})
+def committee_scores_chart(slug: str, session: SessionDep) -> Response:
+    """Per member of the committee, the AI-training fitness and metadata scores of its
+    published datasets, as an SVG chart. Public."""
+    committee = committees.find(session, slug)
+    return Response(charts.score_distribution(session, committee), media_type=SVG)

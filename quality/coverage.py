@@ -162,7 +162,8 @@ class Found:
     checks: list[tuple[bool, int]]
 
 
-def _members(session: Session, committee: Committee) -> list[Organization]:
+def voting_members(session: Session, committee: Committee) -> list[Organization]:
+    """The committee's members proper (role ``member``: observers and partners aside)."""
     return [org for member, org in committees.members(session, committee)
             if member.role == MemberRole.member]
 
@@ -172,7 +173,7 @@ def _published(members: list[Organization]) -> Select:
                                     Dataset.state == DatasetState.published)
 
 
-def _newest(datasets: Select) -> Select:
+def latest_scans(datasets: Select) -> Select:
     """The latest finished scan of each resource of ``datasets`` (a query of their ids)."""
     return (select(func.max(QualityReport.id))
             .where(col(QualityReport.dataset_id).in_(datasets.scalar_subquery()),
@@ -193,7 +194,7 @@ def _found(session: Session, members: list[Organization]) -> list[Found]:
     for dataset_id, check, counts in session.exec(
             select(QualityReport.dataset_id, QualityReport.body["schema"],
                    QualityReport.body["finding_counts"])
-            .where(col(QualityReport.id).in_(_newest(published).scalar_subquery()))):
+            .where(col(QualityReport.id).in_(latest_scans(published).scalar_subquery()))):
         name = reference_of(check.get("ref")) if check else None
         if name is not None:
             errors = sum((counts or {}).get(kind, 0) for kind in SCHEMA_FINDINGS)
@@ -216,7 +217,7 @@ def _loaded(session: Session, ids: set[int]) -> tuple[
     for resource in session.exec(select(Resource).where(col(Resource.dataset_id).in_(ids))
                                  .order_by(Resource.id)):
         listed[resource.dataset_id].append(resource)
-    newest = _newest(select(Dataset.id).where(col(Dataset.id).in_(ids)))
+    newest = latest_scans(select(Dataset.id).where(col(Dataset.id).in_(ids)))
     scans = {report.resource_id: report for report in session.exec(
         select(QualityReport).where(col(QualityReport.id).in_(newest.scalar_subquery())))}
     return datasets, listed, scans
@@ -248,7 +249,7 @@ def matrix(session: Session, committee: Committee) -> dict[str, Any]:
     A cell describes its best dataset — conforming first, then not conforming, then never
     scanned; declared before detected; the most recently updated — and lists every dataset
     found in ``datasets``. An empty cell says what to publish (``to_publish``)."""
-    members = _members(session, committee)
+    members = voting_members(session, committee)
     found = _found(session, members)
     ids = {f.dataset_id for f in found}
     loaded, listed, scans = _loaded(session, ids)
