@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from sqlmodel import Session
 
 from catalogue import datasets, resources, search
 from catalogue.api.deps import ActorDep, SessionDep
+from catalogue.auth import Actor
 from catalogue.schemas import (
     DatasetCreate,
     DatasetOut,
@@ -42,6 +44,12 @@ def search_datasets(
         keyword=list(keyword), licence=list(licence), format=list(format),
         access_type=list(access_type), territory=territory, bbox=bbox, point=point, sort=sort,
         cursor=cursor, limit=limit))
+    return search_out(session, actor, request, page)
+
+
+def search_out(session: Session, actor: Actor, request: Request,
+               page: search.SearchPage) -> SearchOut:
+    """A page of search results, with the URL of the next page."""
     next_url = (str(request.url.include_query_params(cursor=page.next_cursor))
                 if page.next_cursor else None)
     return SearchOut(total=page.total, datasets=datasets.to_out(session, actor, page.datasets),

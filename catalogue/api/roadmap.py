@@ -7,7 +7,8 @@ from typing import Annotated
 import shapely
 from fastapi import APIRouter, Query, Request, Response
 
-from catalogue import committees, datasets, roadmaps, search
+from catalogue import committees, roadmaps, search
+from catalogue.api.datasets import search_out
 from catalogue.api.deps import ActorDep, SessionDep
 from catalogue.schemas import (
     BudgetLineCreate,
@@ -58,11 +59,7 @@ def use_case_datasets(ref: str, use_case: str, request: Request, session: Sessio
     found = roadmaps.find_use_case(session, committee, use_case)
     page = search.search(session, search.SearchQuery(
         q=q, area=shapely.from_geojson(found.geometry), limit=limit, cursor=cursor))
-    return SearchOut(total=page.total, datasets=datasets.to_out(session, actor, page.datasets),
-                     facets={k: [vars(v) for v in values] for k, values in page.facets.items()},
-                     next_cursor=page.next_cursor,
-                     next=str(request.url.include_query_params(cursor=page.next_cursor))
-                     if page.next_cursor else None)
+    return search_out(session, actor, request, page)
 
 
 @router.patch("/use-cases/{use_case}", response_model=UseCaseOut)
