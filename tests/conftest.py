@@ -164,3 +164,49 @@ def demo() -> None:
 
     result = CliRunner().invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
+
+
+# --- a real browser ------------------------------------------------------------------------
+
+# Debian's Chromium (installed by .ci/run); another binary with CTD_TEST_CHROMIUM.
+CHROMIUM = os.environ.get("CTD_TEST_CHROMIUM", "/usr/bin/chromium")
+# Screenshots of the pages the browser tests visit, kept as test artefacts.
+ARTEFACTS = Path(os.environ.get("CTD_TEST_ARTEFACTS",
+                                Path(__file__).resolve().parents[1] / "test-artefacts"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright, for the whole run."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) on the live server, French first."""
+    context = browser.new_context(base_url=live_server, locale="fr-FR",
+                                  viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def check_page(page, name: str) -> None:
+    """Save a screenshot of the page as an artefact, and run axe-core in it: no serious or
+    critical accessibility violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    results = Axe().run(page)
+    serious = [f"{v['id']} ({v['impact']}): {v['help']} — "
+               + "; ".join(node["target"][0] for node in v["nodes"][:3])
+               for v in results.response["violations"] if v["impact"] in ("serious",
+                                                                          "critical")]
+    assert not serious, f"{name}: " + "\n".join(serious)
