@@ -14,10 +14,12 @@ coverage), ``committee-outline``, ``ai-<slug>`` and ``metadata-<slug>`` (a membe
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -195,6 +197,37 @@ def committee_map(session: Session, committee: Committee, colour: str = "coverag
         values = {m.slug: _mean([s["ai_fitness"] for s in scores.get(m.id, [])])
                   for m in members}
         vmax = 100.0
+    shown = ("map", colour, committee.name, committee.geometry or "",
+             *(f"{m.slug}|{m.name}|{m.geometry or ''}" for m in members),
+             *(f"{d.slug}|{d.spatial_geometry or ''}" for d in datasets),
+             repr(sorted(values.items())))
+    return _memo(shown, lambda: _draw_map(committee, colour, members, datasets, values, vmax))
+
+
+# Charts already drawn, by a digest of everything they show: drawing one takes a few tenths
+# of a second, reading what it shows a few hundredths (benchmarks/pages.py).
+_drawn: dict[str, str] = {}
+MAX_DRAWN = 64
+
+
+def _memo(shown: Iterable[str], draw: Callable[[], str]) -> str:
+    """The chart showing ``shown`` (texts that together say all it shows), drawn once."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in shown:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    key = digest.hexdigest()
+    svg = _drawn.get(key)
+    if svg is None:
+        svg = draw()
+        if len(_drawn) >= MAX_DRAWN:
+            _drawn.pop(next(iter(_drawn)), None)
+        _drawn[key] = svg
+    return svg
+
+
+def _draw_map(committee: Committee, colour: str, members: list[Organization],
+              datasets: list[Dataset], values: dict[str, float | None], vmax: float) -> str:
     mpl = matplotlib()
     from matplotlib.colors import Normalize
     from matplotlib.lines import Line2D
@@ -307,6 +340,13 @@ def score_distribution(session: Session, committee: Committee) -> str:
     published datasets, one point per dataset, with the median AI-training fitness."""
     members = coverage.voting_members(session, committee)
     scores = member_scores(session, _published(session, members))
+    shown = ("scores", committee.name, *(f"{m.id}|{m.slug}|{m.name}" for m in members),
+             repr(sorted((k, sorted(map(repr, v))) for k, v in scores.items())))
+    return _memo(shown, lambda: _draw_scores(committee, members, scores))
+
+
+def _draw_scores(committee: Committee, members: list[Organization],
+                 scores: dict[int, list[dict]]) -> str:
     mpl = matplotlib()
     from matplotlib.lines import Line2D
 
