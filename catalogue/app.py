@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from catalogue.api import (
     ckan,
@@ -16,6 +19,7 @@ from catalogue.api import (
     roadmap,
 )
 from catalogue.config import load_settings
+from catalogue.web import pages
 from connectors import api as harvest_api
 from connectors import background as harvest_background
 from quality import api as quality_api
@@ -34,6 +38,9 @@ def create_app() -> FastAPI:
     for module in (organizations, committees, roadmap, datasets, resources, reference, ckan, dcat,
                    harvest_api, quality_api, agreements_api):
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"),
+              name="static")
     harvest_background.install()
     quality_background.install()
     agreements_background.install()

@@ -49,3 +49,39 @@ def test_the_public_register_of_agreements(page, world):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") == "A"
     check_page(page, "registre")
+
+
+def test_search_and_a_facet_then_the_dataset_and_its_publisher(page, demo):
+    page.goto("/")
+    check_page(page, "accueil")
+    page.get_by_label("Rechercher des jeux de données").fill("subventions")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/jeux-de-donnees?q=subventions*")
+    heading = page.locator("#resultats")
+    before = int(heading.inner_text().split()[0])
+    assert before > 1
+    # A facet link narrows the results to one publisher.
+    facets = page.locator("aside.facets")
+    facets.get_by_role("link", name="Ville de Nancy", exact=False).first.click()
+    page.wait_for_url("**publisher=ville-de-nancy*")
+    after = int(heading.inner_text().split()[0])
+    assert 0 < after < before
+    titles = page.locator("ol.result-list h3").all_inner_texts()
+    assert titles and all("Ville de Nancy" in t for t in titles)
+    check_page(page, "recherche")
+    # The dataset page, then its publisher's.
+    page.locator("ol.result-list h3 a").first.click()
+    assert "Ville de Nancy" in page.get_by_role("heading", level=1).inner_text()
+    check_page(page, "jeu-de-donnees")
+    page.get_by_role("link", name="Ville de Nancy", exact=True).first.click()
+    page.wait_for_url("**/organisations/ville-de-nancy")
+    check_page(page, "organisation")
+
+
+def test_signing_in_with_a_token_shows_who_is_there(page, world):
+    page.goto("/connexion")
+    check_page(page, "connexion")
+    page.get_by_label("Jeton d'accès").fill(world.tokens["publisher"])
+    page.get_by_role("button", name="Se connecter").click()
+    assert page.get_by_role("button", name="Se déconnecter").is_visible()
+    assert "publisher" in page.locator("header").inner_text()
