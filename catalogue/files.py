@@ -1,11 +1,15 @@
-"""Files kept in the data directory: received in chunks with a size cap, hashed on the way."""
+"""Files kept in the data directory: received in chunks with a size cap, hashed on the way;
+and the secret keys kept there."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 import os
+import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -72,3 +76,24 @@ def describe(filename: str) -> tuple[str | None, str | None]:
     if not extension:
         return None, media_type
     return _FORMATS.get(extension, extension.upper()), media_type
+
+
+def secret_file(path: Path, make: Callable[[], bytes]) -> bytes:
+    """The key file's bytes, created (mode 0600, by ``make``) on first use; a key another
+    process wrote first is never replaced."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(make())
+        with contextlib.suppress(FileExistsError):
+            os.link(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return path.read_bytes()

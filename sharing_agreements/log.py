@@ -22,10 +22,8 @@ Entries hold no personal data: the requesting person appears as a keyed hash
 from __future__ import annotations
 
 import base64
-import contextlib
 import hmac
 import json
-import os
 import re
 import secrets
 from collections import defaultdict
@@ -45,6 +43,7 @@ from sqlmodel import Session, select
 
 from catalogue.config import load_settings
 from catalogue.errors import Invalid, NotFound, Unavailable
+from catalogue.files import secret_file
 from catalogue.models import utcnow
 from sharing_agreements.models import LogCheckpoint, LogEntry, PersonKey
 
@@ -330,35 +329,14 @@ def _key_dir() -> Path:
     return load_settings().data_dir / "access-log"
 
 
-def _secret_file(path: Path, make: Callable[[], bytes]) -> bytes:
-    """The file's bytes, created (mode 0600) on first use; a key another process made first
-    is never replaced."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(make())
-        with contextlib.suppress(FileExistsError):
-            os.link(scratch, path)
-    finally:
-        scratch.unlink(missing_ok=True)
-    return path.read_bytes()
-
-
 @cache
 def _person_secret(directory: Path) -> bytes:
-    return _secret_file(directory / "person.key", lambda: secrets.token_bytes(32))
+    return secret_file(directory / "person.key", lambda: secrets.token_bytes(32))
 
 
 @cache
 def _signing_key(directory: Path) -> Ed25519PrivateKey:
-    pem = _secret_file(directory / "checkpoint-key.pem", lambda: Ed25519PrivateKey.generate()
+    pem = secret_file(directory / "checkpoint-key.pem", lambda: Ed25519PrivateKey.generate()
                        .private_bytes(serialization.Encoding.PEM,
                                       serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption()))

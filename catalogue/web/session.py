@@ -13,10 +13,8 @@ read the nonce nor compute the field, and a field is worth nothing with another 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
-import os
 import secrets
 import time
 from functools import cache
@@ -28,6 +26,7 @@ from sqlmodel import Session
 from catalogue import auth
 from catalogue.config import load_settings
 from catalogue.errors import Unauthorized
+from catalogue.files import secret_file
 
 SESSION_COOKIE = "ctd_session"
 CSRF_COOKIE = "ctd_csrf"
@@ -38,30 +37,9 @@ SECRET_FILE = "web-secret.key"
 
 # --- the secret key -------------------------------------------------------------------------
 
-def _secret_file(path: Path) -> bytes:
-    """The key file's bytes, created (mode 0600) on first use; a key another process wrote
-    first is never replaced (same pattern as the access log's keys)."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(32))
-        with contextlib.suppress(FileExistsError):
-            os.link(scratch, path)
-    finally:
-        scratch.unlink(missing_ok=True)
-    return path.read_bytes()
-
-
 @cache
 def _secret(directory: Path) -> bytes:
-    return _secret_file(directory / SECRET_FILE)
+    return secret_file(directory / SECRET_FILE, lambda: secrets.token_bytes(32))
 
 
 def secret() -> bytes:
