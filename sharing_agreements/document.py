@@ -35,6 +35,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 
 from sharing_agreements import vocabularies as vocab
+from sharing_agreements.agreements import DUTY_LABELS
 from sharing_agreements.clauses import PARIS, display, french_bytes, french_date
 
 PARTY_KINDS = {
@@ -50,12 +51,14 @@ PERSONAL_DATA = {
     "special": "oui, dont des catégories particulières de données (RGPD art. 9)",
     "criminal": "oui, relatives aux condamnations pénales et aux infractions (RGPD art. 10)",
 }
-DUTY_KINDS = {"usage_report": "Rapport d'utilisation",
-              "deletion_certificate": "Certificat de suppression"}
 PARTIES = {"assigner": "La Collectivité", "assignee": "Le Bénéficiaire"}
 NO_CAP = "sans plafond"
 CODE_SIZE = 7  # points, hashes in the PDF's tables (a SHA-256 fits on one line)
 LINKABLE = re.compile(r"https?://|/(?!/)")
+
+
+def upper_first(label: str) -> str:
+    return label[:1].upper() + label[1:]
 
 
 # --- the structure ---------------------------------------------------------------------------
@@ -240,8 +243,8 @@ def _duties(c: dict[str, Any]) -> Section:
                        (Paragraph("Aucune obligation suivie."),))
     articles = {clause["id"]: f"Article {n} — {clause['title']}"
                 for n, clause in enumerate(c["clauses"], start=1)}
-    rows = tuple((DUTY_KINDS.get(d["kind"], d["kind"]), articles.get(d["clause"], d["clause"]),
-                  paris_time(_instant(d["due"])))
+    rows = tuple((upper_first(DUTY_LABELS.get(d["kind"], d["kind"])),
+                  articles.get(d["clause"], d["clause"]), paris_time(_instant(d["due"])))
                  for d in c["duties"])
     return Section("obligations", "Obligations suivies", (
         Table("Obligations suivies et leurs échéances",
@@ -315,11 +318,12 @@ def render_html(content: dict[str, Any], agreement_hash: str, state_label: str,
                 signatures: list[dict[str, Any]], odrl_url: str | None = None) -> str:
     """The agreement's document as a French HTML page."""
     doc = document(content, agreement_hash, state_label, signatures, odrl_url)
-    return _environment().get_template("agreement.html").render(doc=doc)
+    return environment().get_template("agreement.html").render(doc=doc)
 
 
 @functools.cache
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The package's Jinja environment (the agreement document, the register)."""
     return Environment(loader=PackageLoader("sharing_agreements", "templates"),
                        autoescape=select_autoescape(["html"]), trim_blocks=True,
                        lstrip_blocks=True)

@@ -7,17 +7,16 @@ never the people who signed)."""
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from datetime import datetime
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlmodel import Session, col, select
 
 from catalogue.models import Organization
 from sharing_agreements import agreements, workflow
 from sharing_agreements.clauses import PARIS
+from sharing_agreements.document import environment
 from sharing_agreements.models import AccessRequest, Agreement, Signature
 
 CSV_COLUMNS = ("number", "version", "state", "state_label", "title", "assigner", "assignee",
@@ -93,11 +92,4 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def render_html(rows: list[dict[str, Any]], refused: list[dict[str, Any]]) -> str:
-    return _environment().get_template("registre.html").render(rows=rows, refused=refused)
-
-
-@functools.cache
-def _environment() -> Environment:
-    return Environment(loader=PackageLoader("sharing_agreements", "templates"),
-                       autoescape=select_autoescape(["html"]), trim_blocks=True,
-                       lstrip_blocks=True)
+    return environment().get_template("registre.html").render(rows=rows, refused=refused)
