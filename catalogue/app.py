@@ -22,10 +22,13 @@ from catalogue.config import load_settings
 from catalogue.web import pages
 from connectors import api as harvest_api
 from connectors import background as harvest_background
+from connectors import pages as harvest_pages
 from quality import api as quality_api
 from quality import background as quality_background
+from quality import pages as quality_pages
 from sharing_agreements import api as agreements_api
 from sharing_agreements import background as agreements_background
+from sharing_agreements import pages as agreements_pages
 
 DESCRIPTION = """Catalogue d'un Comité territorial de la donnée : organisations, comités,
 jeux de données et ressources. Errors are RFC 9457 problem documents."""
@@ -38,7 +41,9 @@ def create_app() -> FastAPI:
     for module in (organizations, committees, roadmap, datasets, resources, reference, ckan, dcat,
                    harvest_api, quality_api, agreements_api):
         app.include_router(module.router)
-    app.include_router(pages.router)
+    for module in (pages, harvest_pages, quality_pages, agreements_pages):
+        app.include_router(module.router)
+    quality_pages.install()
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"),
               name="static")
     harvest_background.install()

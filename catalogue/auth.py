@@ -46,7 +46,8 @@ class Actor:
             return
         if self.anonymous:
             raise Unauthorized(f"Authentification requise pour {action}.")
-        raise Forbidden(f"Vous n'avez pas le droit de {action}.")
+        of = "d'" if action[:1].lower() in "aeéèêiîoôuh" else "de "
+        raise Forbidden(f"Vous n'avez pas le droit {of}{action}.")
 
 
 ANONYMOUS = Actor()

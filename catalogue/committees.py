@@ -12,8 +12,15 @@ from sqlmodel import Session, select
 
 from catalogue import slugs, territories
 from catalogue.auth import Actor
-from catalogue.errors import Invalid, NotFound
-from catalogue.models import Committee, CommitteeMember, Organization, utcnow
+from catalogue.errors import Conflict, Invalid, NotFound
+from catalogue.models import (
+    Committee,
+    CommitteeMember,
+    Organization,
+    RoadmapDataset,
+    RoadmapUseCase,
+    utcnow,
+)
 from catalogue.schemas import CommitteeCreate, CommitteeOut, CommitteeUpdate, MemberIn, MemberOut
 from catalogue.vocabularies import TERRITORIAL_KINDS, MemberRole
 
@@ -63,6 +70,19 @@ def recompute_for_organization(session: Session, organization_id: int) -> None:
         recompute_territory(session, get(session, committee_id))
 
 
+def roadmap_roles(session: Session, organization_id: int,
+                  committee_id: int | None = None) -> list[str]:
+    """What ``organization_id`` leads or must publish on roadmaps (of one committee, or of
+    all), in French: a member with such a role can neither leave nor be deleted."""
+    use_cases = select(RoadmapUseCase.title).where(RoadmapUseCase.lead_id == organization_id)
+    items = select(RoadmapDataset.title).where(RoadmapDataset.responsible_id == organization_id)
+    if committee_id is not None:
+        use_cases = use_cases.where(RoadmapUseCase.committee_id == committee_id)
+        items = items.where(RoadmapDataset.committee_id == committee_id)
+    return ([f"pilote du cas d'usage « {t} »" for t in session.exec(use_cases)]
+            + [f"responsable du jeu prioritaire « {t} »" for t in session.exec(items)])
+
+
 def _set_members(session: Session, committee: Committee, wanted: list[MemberIn]) -> None:
     slugs_wanted = [m.organization for m in wanted]
     if len(set(slugs_wanted)) != len(slugs_wanted):
@@ -71,6 +91,13 @@ def _set_members(session: Session, committee: Committee, wanted: list[MemberIn])
         select(Organization).where(Organization.slug.in_(slugs_wanted)))}
     if unknown := [s for s in slugs_wanted if s not in orgs]:
         raise Invalid(f"Organisations inconnues : {', '.join(unknown)}.", field="members")
+    full_members = {m.organization for m in wanted if m.role == MemberRole.member}
+    for member, org in members(session, committee):
+        if member.role == MemberRole.member and org.slug not in full_members and (
+                roles := roadmap_roles(session, org.id, committee.id)):
+            raise Conflict(f"« {org.slug} » reste membre du comité tant qu'il est "
+                           f"{' ; '.join(roles)} : confiez ces rôles à un autre membre "
+                           "d'abord.")
     for member, _ in members(session, committee):
         session.delete(member)
     session.flush()

@@ -16,17 +16,28 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import Session, select
 
-from catalogue import auth, committees, datasets, demo_files, organizations, resources
+from catalogue import auth, committees, datasets, demo_files, organizations, resources, roadmaps
 from catalogue.auth import OPERATOR
-from catalogue.models import ApiToken, Committee, Dataset, Organization, Territory, User
+from catalogue.models import (
+    ApiToken,
+    Committee,
+    Dataset,
+    Organization,
+    RoadmapUseCase,
+    Territory,
+    User,
+)
 from catalogue.schemas import (
+    BudgetLineCreate,
     CommitteeCreate,
     ContactPoint,
     DatasetCreate,
     MemberIn,
     OrganizationCreate,
+    RoadmapDatasetCreate,
     TableSchemaRef,
     TemporalCoverage,
+    UseCaseCreate,
 )
 from catalogue.vocabularies import Role
 
@@ -174,6 +185,62 @@ USERS = [
 ]
 
 
+# The committee's roadmap: use cases on their relevant territory, with their budget lines and
+# the datasets to open first (the published ones linked to the catalogue).
+ROADMAP = [
+    (UseCaseCreate(
+        slug="bornes-de-recharge", title="Planifier les bornes de recharge électrique",
+        description="Croiser les points de recharge existants (schéma IRVE) avec les "
+                    "équipements publics pour proposer les implantations manquantes.",
+        zones=["54", "57"], lead="grand-nancy", partners=["metz-metropole"],
+        status="in_progress"),
+     [BudgetLineCreate(label="Consolidation des fichiers IRVE", amount="18000.00",
+                       funder="Région Grand Est", year=2026),
+      BudgetLineCreate(label="Étude d'implantation", amount="42500.00",
+                       funder="France 2030", year=2026)],
+     [RoadmapDatasetCreate(use_case="bornes-de-recharge",
+                           title="Points de recharge de la Métropole du Grand Nancy",
+                           responsible="grand-nancy", due=date(2026, 3, 31),
+                           status="published", table_schema="irve-statique",
+                           dataset="irve-statique-grand-nancy"),
+      RoadmapDatasetCreate(use_case="bornes-de-recharge",
+                           title="Points de recharge de la Ville de Metz",
+                           responsible="ville-de-metz", due=date(2026, 6, 30),
+                           table_schema="irve-statique")]),
+    (UseCaseCreate(
+        slug="transparence-subventions", title="Transparence des subventions aux associations",
+        description="Publier les subventions de chaque membre au schéma SCDL pour une vue "
+                    "commune des aides aux associations du territoire.",
+        zones=["54395", "57463", "88160"], lead="ville-de-nancy",
+        partners=["ville-de-metz", "ville-d-epinal"], status="proposed"),
+     [BudgetLineCreate(label="Accompagnement des communes", amount="7500.00",
+                       funder="Comité territorial de la donnée de Lorraine", year=2027)],
+     [RoadmapDatasetCreate(use_case="transparence-subventions",
+                           title="Subventions de la Ville de Nancy", responsible="ville-de-nancy",
+                           due=date(2026, 9, 30), status="published",
+                           table_schema="scdl-subventions",
+                           dataset="subventions-ville-de-nancy"),
+      RoadmapDatasetCreate(use_case="transparence-subventions",
+                           title="Subventions de la Ville d'Épinal",
+                           responsible="ville-d-epinal", due=date(2027, 3, 31),
+                           status="in_progress", table_schema="scdl-subventions")]),
+]
+
+
+def _roadmap(session: Session, committee: Committee) -> None:
+    for use_case, lines, items in ROADMAP:
+        if session.exec(select(RoadmapUseCase.id).where(
+                RoadmapUseCase.committee_id == committee.id,
+                RoadmapUseCase.slug == use_case.slug)).first():
+            continue
+        created = roadmaps.create_use_case(session, OPERATOR, committee, use_case)
+        for line in lines:
+            roadmaps.add_budget_line(session, OPERATOR, committee, created, line)
+        for item in items:
+            roadmaps.create_dataset(session, OPERATOR, committee, item)
+    session.commit()
+
+
 def _exists(session: Session, model, slug: str) -> bool:
     return session.exec(select(model.id).where(model.slug == slug)).first() is not None
 
@@ -237,6 +304,7 @@ def load(session: Session, console: Console) -> None:
                 created += 1
             progress.advance(task)
     console.print(f"{created} jeu(x) de données créé(s), {len(work) - created} déjà présent(s).")
+    _roadmap(session, committees.find(session, COMMITTEE))
     tokens = []
     for name, role, org, committee in USERS:
         user = auth.grant_role(session, name, role, organization=org, committee=committee)

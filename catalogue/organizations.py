@@ -119,6 +119,9 @@ def delete(session: Session, actor: Actor, org: Organization) -> None:
     if session.exec(select(Dataset.id).where(Dataset.publisher_id == org.id)).first():
         raise Conflict(f"L'organisation « {org.slug} » publie des jeux de données : "
                        "supprimez-les ou transférez-les d'abord.")
+    if roles := committees.roadmap_roles(session, org.id):
+        raise Conflict(f"L'organisation « {org.slug} » est {' ; '.join(roles)} : confiez "
+                       "ces rôles à un autre membre d'abord.")
     committee_ids = committees.of_organization(session, org.id)
     session.delete(org)
     session.flush()

@@ -37,6 +37,9 @@ class AccessType(StrEnum):
     protected = "protected"
 
 
+ACCESS_TYPE_LABELS = {"open": "ouvert", "restricted": "restreint", "protected": "protégé"}
+
+
 class PersonalData(StrEnum):
     unknown = "unknown"
     yes = "yes"

@@ -6,6 +6,7 @@ The CLI acts as the operator: a source it adds is validated at once.
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated
 
 import typer
@@ -16,7 +17,7 @@ from catalogue.auth import OPERATOR
 from catalogue.cli_common import OutputFormat, console, fail, operation, print_record, print_records
 from connectors import background as harvest_background
 from connectors import harvest, sources
-from connectors.models import HarvestJob, JobStatus, Schedule, SourceType
+from connectors.models import FINISHED, HarvestJob, JobStatus, Schedule, SourceType
 from connectors.schemas import SourceConfig, SourceCreate
 
 app = typer.Typer(help="Moissonnage des catalogues des membres.", no_args_is_help=True)
@@ -115,6 +116,26 @@ def _summary(job: HarvestJob) -> str:
             f"une autre source, {job.archived} archivé(s), {job.errored} en erreur.")
 
 
+def _bar() -> Progress:
+    """The progress bar of a job: datasets read (of the total when known), counts, time."""
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
+    return Progress(*columns, console=console, transient=True)
+
+
+def _detail(job: HarvestJob) -> str:
+    return f"{job.added} ajoutés · {job.updated} mis à jour · {job.errored} erreurs"
+
+
+def _report(job: HarvestJob) -> None:
+    """The job's outcome; exit 1 if it failed or was interrupted."""
+    console.print(_summary(job))
+    if job.message:
+        console.print(job.message, highlight=False)
+    if job.status in (JobStatus.failed, JobStatus.interrupted):
+        raise typer.Exit(code=1)
+
+
 @app.command("run")
 def run(
     name: str,
@@ -134,21 +155,46 @@ def run(
             job = harvest.create_job(session, source)
     if background:
         console.print(f"Moisson n° {job.id} confiée aux processus de tâches "
-                      f"(suivi : ctd harvest jobs {name}).")
+                      f"(suivi : ctd harvest follow {job.id}).")
         return
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with _bar() as bar:
         task = bar.add_task(f"Moisson de {name}", total=None, detail="")
 
         def progress(current: HarvestJob, total: int | None) -> None:
-            bar.update(task, completed=current.seen, total=total,
-                       detail=f"{current.added} ajoutés · {current.updated} mis à jour · "
-                              f"{current.errored} erreurs")
+            bar.update(task, completed=current.seen, total=total, detail=_detail(current))
 
         job = harvest.run_job(job.id, accept_deletions=accept_deletions, progress=progress)
-    console.print(_summary(job))
-    if job.message:
-        console.print(job.message, highlight=False)
-    if job.status in (JobStatus.failed, JobStatus.interrupted):
-        raise typer.Exit(code=1)
+    _report(job)
+
+
+@app.command("follow")
+def follow(
+    job_id: Annotated[int, typer.Argument(help="Numéro de la moisson.", min=1)],
+    timeout: Annotated[float, typer.Option(
+        help="Durée maximale du suivi, en secondes.", min=1)] = 3600,
+    interval: Annotated[float, typer.Option(
+        help="Intervalle entre deux relevés, en secondes.", min=0.1)] = 0.5,
+) -> None:
+    """Suit une moisson confiée aux processus de tâches, avec une barre de progression,
+    jusqu'à sa fin (code de sortie 1 si elle a échoué ou a été interrompue)."""
+    deadline = time.monotonic() + timeout
+    with _bar() as bar:
+        task = None
+        while True:
+            with operation() as session:
+                harvest.reap(session)  # a job whose worker died ends as interrupted
+                session.commit()
+                job, source = sources.find_job(session, OPERATOR, job_id)
+            if task is None:
+                task = bar.add_task(f"Moisson de {source.name}", total=None, detail="")
+            bar.update(task, completed=job.seen, total=job.expected,
+                       detail=f"{STATUS_LABELS[job.status]} · {_detail(job)}")
+            if job.status in FINISHED:
+                break
+            if time.monotonic() >= deadline:
+                bar.stop()
+                raise fail(f"La moisson n° {job_id} n'est pas finie après {timeout:g} s "
+                           f"({STATUS_LABELS[job.status]}, {job.seen} jeux lus) ; "
+                           f"reprenez le suivi avec : ctd harvest follow {job_id}")
+            time.sleep(interval)
+    _report(job)

@@ -294,7 +294,7 @@ class _Run:
         gather = importlib.import_module(CONNECTORS[self.source.type]).gather
         for entry in gather(gathering, fetcher):
             self.job.seen += 1
-            self.total = gathering.total
+            self.total = self.job.expected = gathering.total
             if isinstance(entry, ItemError):
                 self._record_error(entry)
             else:

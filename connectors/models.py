@@ -100,6 +100,8 @@ class HarvestJob(SQLModel, table=True):
     linked: int = 0
     # Remote datasets (and per-item errors) the gather has yielded so far: the progress.
     seen: int = 0
+    # How many the portal announced, when its protocol says (CKAN, udata, ODS, Hydra).
+    expected: int | None = None
     # Why the job failed, or what it wants a person to know.
     message: str | None = None
     # ``host:pid`` of the process running it: a dead process means an interrupted job.

@@ -71,6 +71,8 @@ class JobOut(BaseModel):
     archived: int
     errored: int
     seen: int
+    expected: int | None = Field(description="How many remote datasets the portal announced, "
+                                             "when its protocol says.")
     message: str | None
     created: datetime
     started: datetime | None

@@ -44,6 +44,11 @@ def _coordinates_for(session: Session, actor: Actor, organization_id: int) -> bo
                               committees.of_organization(session, organization_id))
 
 
+def can_validate(session: Session, actor: Actor, source: HarvestSource) -> bool:
+    """Coordinators of a committee of the source's organisation, and admins."""
+    return _coordinates_for(session, actor, source.organization_id)
+
+
 def can_manage(session: Session, actor: Actor, source: HarvestSource) -> bool:
     return (actor.publishes_for(source.organization_id)
             or _coordinates_for(session, actor, source.organization_id))
@@ -132,7 +137,7 @@ def update(session: Session, actor: Actor, source: HarvestSource,
 
 def validate(session: Session, actor: Actor, source: HarvestSource) -> HarvestSource:
     """A coordinator or admin accepts the source (and clears a review flag they looked at)."""
-    actor.require(_coordinates_for(session, actor, source.organization_id),
+    actor.require(can_validate(session, actor, source),
                   f"valider la source « {source.name} » (réservé aux coordinateurs du comité "
                   "et aux administrateurs)")
     source.validated_at, source.validated_by = utcnow(), actor.name

@@ -138,7 +138,7 @@ def _simplified(shape: Any | None, tolerance: float) -> Any | None:
 # What the database says
 
 
-def _published(session: Session, members: list[Organization]) -> list[Dataset]:
+def published_datasets(session: Session, members: list[Organization]) -> list[Dataset]:
     if not members:
         return []
     return list(session.exec(
@@ -187,7 +187,7 @@ def committee_map(session: Session, committee: Committee, colour: str = "coverag
     if colour not in COLOURS:
         raise ValueError(f"colour: {colour!r}")
     members = coverage.voting_members(session, committee)
-    datasets = _published(session, members)
+    datasets = published_datasets(session, members)
     if colour == "coverage":
         table = coverage.matrix(session, committee)
         values = {row["slug"]: row["coverage"] for row in table["members"]}
@@ -339,7 +339,7 @@ def score_distribution(session: Session, committee: Committee) -> str:
     """Per member, the AI-training fitness and metadata scores (0–100) of each of its
     published datasets, one point per dataset, with the median AI-training fitness."""
     members = coverage.voting_members(session, committee)
-    scores = member_scores(session, _published(session, members))
+    scores = member_scores(session, published_datasets(session, members))
     shown = ("scores", committee.name, *(f"{m.id}|{m.slug}|{m.name}" for m in members),
              repr(sorted((k, sorted(map(repr, v))) for k, v in scores.items())))
     return _memo(shown, lambda: _draw_scores(committee, members, scores))

@@ -255,8 +255,9 @@ def scan_resource(
         if not reports.scannable(resource):
             raise fail("cette ressource n'a pas de fichier tabulaire gardé par ctd "
                        f"(formats lus : {', '.join(sorted(reports.TABULAR_FORMATS))}).")
-        report = reports.scan_now(session, resource, session.get(Dataset, resource.dataset_id),
-                                  force)
+        with console.status(f"Analyse de « {resource.title} » en cours…"):
+            report = reports.scan_now(session, resource,
+                                      session.get(Dataset, resource.dataset_id), force)
         if not report.body:  # nothing was read (the file is missing): the reason only
             raise fail(report.message or "l'analyse a échoué.")
         out = {**report.body, "scores": report.scores, "status": report.status}
@@ -265,6 +266,56 @@ def scan_resource(
     else:
         print_summary({**out, "status": "failed" if report.status == "failed" else "ok"})
     if report.status == "failed":
+        raise typer.Exit(code=1)
+
+
+@app.command("scan-all")
+def scan_all(
+    publisher: Annotated[str | None, typer.Option(
+        help="Seulement les jeux de cette organisation (nom court).")] = None,
+    force: Annotated[bool, typer.Option(help="Analyser même les fichiers inchangés.")] = False,
+) -> None:
+    """Analyse tous les fichiers tabulaires gardés par ctd, avec une barre de progression ;
+    un fichier inchangé depuis sa dernière analyse n'est pas relu."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from sqlmodel import select
+
+    from catalogue import organizations
+    from catalogue.cli_common import operation
+    from catalogue.models import Dataset, Resource
+    from quality import reports
+
+    with operation() as session:
+        query = select(Resource, Dataset).join(Dataset, Dataset.id == Resource.dataset_id)
+        if publisher:
+            query = query.where(Dataset.publisher_id == organizations.find(session,
+                                                                           publisher).id)
+        work = [(r, d) for r, d in session.exec(query.order_by(Resource.id)).all()
+                if reports.scannable(r)]
+        counts = {"scanned": 0, "kept": 0, "failed": 0}
+        columns = (TextColumn("[bold]Analyse des fichiers"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[current]}"), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("", total=len(work), current="")
+            for resource, dataset in work:
+                bar.update(task, current=f"{dataset.slug} — {resource.title}")
+                previous = reports.latest(session, resource_id=resource.id)
+                report = reports.scan_now(session, resource, dataset, force)
+                outcome = ("failed" if report.status == "failed" else
+                           "kept" if previous is not None and report.id == previous.id
+                           else "scanned")
+                counts[outcome] += 1
+                bar.advance(task)
+    console.print(f"{len(work)} fichier(s) : {counts['scanned']} analysé(s), "
+                  f"{counts['kept']} inchangé(s) depuis leur analyse, "
+                  f"{counts['failed']} en échec.", highlight=False)
+    if counts["failed"]:
         raise typer.Exit(code=1)
 
 

@@ -91,9 +91,9 @@ class Reference:
                 or bool(self.address and self.address.fullmatch(url)))
 
     def to_publish(self) -> dict[str, str]:
-        return {"schema": self.path, "title": self.title, "url": self.url,
-                "message": f"Publiez {self.wanted} au format du schéma {self.title} : "
-                           f"{self.url}"}
+        action = f"Publiez {self.wanted} au format du schéma {self.title}"
+        return {"schema": self.path, "title": self.title, "url": self.url, "action": action,
+                "message": f"{action} : {self.url}"}
 
 
 @functools.cache

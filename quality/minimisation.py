@@ -29,6 +29,7 @@ from typing import Any
 
 import polars as pl
 
+from catalogue.vocabularies import ACCESS_TYPE_LABELS
 from quality import rubric
 from quality.grading import Criterion, Score, percent, total
 from quality.risk import (
@@ -669,7 +670,7 @@ def verdict(minimisation: dict[str, Any] | None, detections: list[dict[str, Any]
         reasons.append("Des données personnelles ou indirectement identifiantes subsistent ; "
                        "leur minimisation est suffisante.")
     if access not in (None, "open"):
-        reasons.append(f"Le jeu de données est en accès {access}.")
+        reasons.append(f"Le jeu de données est en accès {ACCESS_TYPE_LABELS.get(access, access)}.")
     if licence_open is False:
         reasons.append("Le jeu de données n'est pas sous licence ouverte.")
     shared = state in ("blocked", "dpo_review") or access not in (None, "open") or \

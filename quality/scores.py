@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Any
 
+from catalogue.vocabularies import ACCESS_TYPE_LABELS
 from quality import rubric
 from quality.grading import Criterion, Score, percent, total
 from quality.profile import header_words
@@ -194,9 +195,10 @@ def _licence_gate(facts: DatasetFacts | None) -> tuple[Criterion | None, str | N
     label = "Licence (condition)"
     open_factor = rubric.OPEN_LICENCES.get(facts.licence or "")
     if facts.access != "open":
+        access = ACCESS_TYPE_LABELS.get(facts.access, facts.access)
         return Criterion("licence_gate", label, 1.0, rubric.AGREEMENT_ONLY_GATE,
-                         f"Jeu de données en accès {facts.access} : utilisable pour "
-                         "l'entraînement seulement dans le cadre d'une convention.",
+                         f"Jeu de données en accès {access} : utilisable pour l'entraînement "
+                         "seulement dans le cadre d'une convention.",
                          "Ouvrez les données si rien ne s'y oppose, ou passez une convention "
                          "de partage."), "agreement_only"
     if open_factor is not None:

@@ -261,6 +261,19 @@ def signatures(session: Session, agreement: Agreement) -> list[Signature]:
     return list(session.exec(select(Signature).where(Signature.agreement_id == agreement.id)))
 
 
+def document_inputs(session: Session, actor: Actor, agreement_id: int,
+                    base_url: str) -> dict[str, Any]:
+    """What ``document.render_html`` and ``render_pdf`` take for the agreement
+    ``agreement_id``, as ``actor`` may see it (its parties and reviewers)."""
+    agreement, case = find(session, actor, agreement_id)
+    return {"content": content(agreement), "agreement_hash": agreement.hash,
+            "state_label": workflow.STATES[case.state],
+            "signatures": [{"party": s.party, "signed": s.signed,
+                            "agreement_hash": s.agreement_hash}
+                           for s in signatures(session, agreement)],
+            "odrl_url": f"{base_url}/api/v1/agreements/{agreement.id}/odrl"}
+
+
 # --- grants --------------------------------------------------------------------------------
 
 def hash_token(token: str) -> str:

@@ -6,7 +6,8 @@
   its French document (HTML, PDF);
 - ``/api/v1/access``: the files of agreed datasets, with a grant token and a declared
   purpose; every decision is logged;
-- ``/api/v1/register`` and ``/registre``: the public register of agreements;
+- ``/api/v1/register``: the public register of agreements (its page, ``/registre``, is in
+  ``pages.py``);
 - ``/api/v1/log``: the access log's signed checkpoints, public key, inclusion and consistency
   proofs (RFC 9162). They give hashes only, never an entry's content, so they are public:
   anyone holding a checkpoint can check that the log only grows.
@@ -327,30 +328,20 @@ def get_odrl(agreement_id: AgreementId, session: SessionDep, actor: ActorDep) ->
                     media_type="application/ld+json")
 
 
-def _document_args(session: Session, actor: auth.Actor, agreement_id: int,
-                   request: Request) -> dict[str, Any]:
-    agreement, case = agreements.find(session, actor, agreement_id)
-    return {"content": agreements.content(agreement), "agreement_hash": agreement.hash,
-            "state_label": workflow.STATES[case.state],
-            "signatures": [{"party": s.party, "signed": s.signed,
-                            "agreement_hash": s.agreement_hash}
-                           for s in agreements.signatures(session, agreement)],
-            "odrl_url": f"{base_url(request)}/api/v1/agreements/{agreement.id}/odrl"}
-
-
 @agreements_router.get("/{agreement_id}/document", response_class=HTMLResponse)
 def get_document(agreement_id: AgreementId, request: Request, session: SessionDep,
                  actor: ActorDep) -> HTMLResponse:
     """The agreement as a French HTML document."""
-    return HTMLResponse(document.render_html(**_document_args(session, actor, agreement_id,
-                                                              request)))
+    return HTMLResponse(document.render_html(**agreements.document_inputs(
+        session, actor, agreement_id, base_url(request))))
 
 
 @agreements_router.get("/{agreement_id}/document.pdf")
 def get_document_pdf(agreement_id: AgreementId, request: Request, session: SessionDep,
                      actor: ActorDep) -> Response:
     """The same document as a PDF."""
-    pdf = document.render_pdf(**_document_args(session, actor, agreement_id, request))
+    pdf = document.render_pdf(**agreements.document_inputs(session, actor, agreement_id,
+                                                           base_url(request)))
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="convention-{agreement_id}.pdf"'})
 
@@ -434,13 +425,6 @@ def get_register(session: SessionDep,
                                  'attachment; filename="registre-conventions.csv"'})
     return JSONResponse(jsonable_encoder({"count": len(rows), "agreements": rows,
                                           "refusals": register.refusals(session)}))
-
-
-@register_router.get("/registre", response_class=HTMLResponse, include_in_schema=False)
-def registre(session: SessionDep) -> HTMLResponse:
-    """The register as a French page, for citizens."""
-    return HTMLResponse(register.render_html(register.entries(session),
-                                             register.refusals(session)))
 
 
 router = APIRouter()

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalogue.vocabularies import ACCESS_TYPE_LABELS
 from sharing_agreements import vocabularies as vocab
 
 PASS, FAIL, INFO, NOT_NEEDED = "pass", "fail", "info", "not_needed"
@@ -168,8 +169,9 @@ def _open_data(found: _Findings, datasets: Sequence[DatasetFacts]) -> None:
                       "il se réutilise librement selon cette licence, sans convention.",
                       "crpa-l321-1", "crpa-l323-2", dataset=d.slug)
         else:
+            access = ACCESS_TYPE_LABELS.get(d.access_type, d.access_type)
             found.add("open-data", PASS, f"« {d.title} » n'est pas en données ouvertes "
-                      f"(accès {d.access_type}, licence {d.licence_title}) : une convention "
+                      f"(accès {access}, licence {d.licence_title}) : une convention "
                       "est nécessaire.", "dga-5", dataset=d.slug)
 
 

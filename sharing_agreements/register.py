@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 from catalogue.models import Organization
 from sharing_agreements import agreements, workflow
 from sharing_agreements.clauses import PARIS
-from sharing_agreements.document import environment
 from sharing_agreements.models import AccessRequest, Agreement, Signature
 
 CSV_COLUMNS = ("number", "version", "state", "state_label", "title", "assigner", "assignee",
@@ -89,7 +88,3 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow([_cell(row[name]) for name in CSV_COLUMNS])
     return out.getvalue()
-
-
-def render_html(rows: list[dict[str, Any]], refused: list[dict[str, Any]]) -> str:
-    return environment().get_template("registre.html").render(rows=rows, refused=refused)

@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -111,6 +112,32 @@ def client(live_server):
         yield c
 
 
+@contextmanager
+def running_consumers(jobs_url: str, workers: int = 2):
+    """Huey consumers in threads of this process, on the job storage ``jobs_url``."""
+    from catalogue import jobs
+
+    previous = os.environ.get("CTD_JOBS_URL")
+    os.environ["CTD_JOBS_URL"] = jobs_url
+    running = jobs.InProcessWorkers(workers=workers)
+    running.start()
+    try:
+        yield
+    finally:
+        running.stop()
+        if previous is None:
+            del os.environ["CTD_JOBS_URL"]
+        else:
+            os.environ["CTD_JOBS_URL"] = previous
+
+
+@pytest.fixture
+def background_jobs(tmp_path):
+    """Background consumers on a SQLite job storage of the test's own."""
+    with running_consumers(f"sqlite:///{tmp_path / 'jobs.sqlite'}"):
+        yield
+
+
 class World:
     """Two communes of a committee, a vendor, and a user with a token for each role."""
 
@@ -210,3 +237,11 @@ def check_page(page, name: str) -> None:
                for v in results.response["violations"] if v["impact"] in ("serious",
                                                                           "critical")]
     assert not serious, f"{name}: " + "\n".join(serious)
+
+
+def sign_in(page, token: str) -> None:
+    """Sign in on the pages with an API token, as a person would."""
+    page.goto("/connexion")
+    page.get_by_label("Jeton d'accès").fill(token)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se déconnecter").wait_for()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from conftest import check_page
+from conftest import check_page, sign_in
 
 from catalogue import auth, datasets, db, resources
 from catalogue.schemas import DatasetCreate
@@ -85,3 +85,59 @@ def test_signing_in_with_a_token_shows_who_is_there(page, world):
     page.get_by_role("button", name="Se connecter").click()
     assert page.get_by_role("button", name="Se déconnecter").is_visible()
     assert "publisher" in page.locator("header").inner_text()
+
+
+def test_a_cdo_publishes_a_dataset_uploads_a_csv_and_sees_its_quality_report(
+        page, world, background_jobs, tmp_path):
+    sign_in(page, world.tokens["publisher"])
+    page.get_by_role("link", name="Publier", exact=True).click()
+    check_page(page, "publier")
+    page.get_by_label("Titre *").fill("Équipements sportifs")
+    page.get_by_label("Description").fill("Les gymnases et stades de la ville, avec leur "
+                                          "adresse et leur capacité.")
+    page.get_by_label("Licence").select_option(label="Licence Ouverte / Open Licence 2.0")
+    page.get_by_label("publié", exact=True).check()
+    page.get_by_label("Éducation, culture et sport").check()
+    page.get_by_label("Mots-clés").fill("sport, équipements")
+    page.get_by_role("button", name="Enregistrer le jeu de données").click()
+    page.wait_for_url("**/jeux-de-donnees/equipements-sportifs?fait=publie")
+    assert "Le jeu de données est enregistré" in page.get_by_role("status").inner_text()
+
+    csv = tmp_path / "equipements.csv"
+    csv.write_text("nom;commune;capacite\nGymnase Provençal;Nancy;400\n"
+                   "Stade Marcel-Picot;Tomblaine;20000\nPiscine du Lac;Nancy;300\n",
+                   encoding="utf-8")
+    page.get_by_label("Fichier (CSV, XLSX, JSON…)").set_input_files(str(csv))
+    page.get_by_role("button", name="Déposer le fichier").click()
+    page.wait_for_url("**/jeux-de-donnees/equipements-sportifs?fait=fichier*")
+    assert page.get_by_role("row").filter(has_text="equipements.csv").is_visible()
+    # The scan runs in the background; the report replaces « Analyse en cours » when done,
+    # whether it was still running when the page was shown or had already finished.
+    report = page.locator("#rapport-qualite")
+    report.get_by_role("heading", name="Notes", exact=True).wait_for()
+    assert "Analyse en cours" not in report.inner_text()
+    assert "Aptitude à l'entraînement d'IA" in report.inner_text()
+    check_page(page, "jeu-de-donnees-rapport-qualite")
+
+
+def test_the_committee_dashboard_shows_the_map_the_coverage_matrix_and_the_roadmap(page, demo):
+    page.goto("/")
+    page.get_by_role("link", name="Comité territorial de la donnée de Lorraine").click()
+    page.wait_for_url("**/comites/ctd-lorraine")
+    # The map is drawn by the server and loaded as an image: it must have arrived.
+    map_image = page.locator('img[src*="/map.svg"]')
+    map_image.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=map_image.element_handle())
+    assert "Carte" in map_image.get_attribute("alt")
+    matrix = page.locator("table.coverage")
+    assert matrix.get_by_role("rowheader", name="Ville d'Épinal").is_visible()
+    assert "Non publié" in matrix.inner_text() and "Publié" in matrix.inner_text()
+    # The other colouring, by quality, without JavaScript: a plain link.
+    page.get_by_role("link", name="Colorer selon l'aptitude à l'IA").click()
+    page.wait_for_url("**carte=qualite*")
+    assert "colour=quality" in page.locator('img[src*="/map.svg"]').get_attribute("src")
+    roadmap = page.locator("#feuille-de-route").locator("xpath=..")
+    assert "Planifier les bornes de recharge électrique" in roadmap.inner_text()
+    assert "en retard" in roadmap.inner_text()
+    check_page(page, "comite-tableau-de-bord")

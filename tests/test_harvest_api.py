@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from conftest import running_consumers
 from portals import free_port, serve
 from portals.ckan import CkanPortal
 from typer.testing import CliRunner
@@ -41,17 +42,15 @@ def wait_for_job(client, headers, job_id: int, timeout: float = 30) -> dict:
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-def consumer(request, monkeypatch, tmp_path):
+def consumer(request, tmp_path):
     """Background consumers in threads, on the job storage of the parameter."""
     if request.param == "redis":
         redis.Redis.from_url(REDIS_URL).flushdb()
-        monkeypatch.setenv("CTD_JOBS_URL", REDIS_URL)
+        url = REDIS_URL
     else:
-        monkeypatch.setenv("CTD_JOBS_URL", f"sqlite:///{tmp_path / 'jobs.sqlite'}")
-    workers = jobs.InProcessWorkers(workers=2)
-    workers.start()
-    yield request.param
-    workers.stop()
+        url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    with running_consumers(url):
+        yield request.param
 
 
 def test_publisher_adds_coordinator_validates_then_a_background_job_runs(
@@ -74,7 +73,7 @@ def test_publisher_adds_coordinator_validates_then_a_background_job_runs(
         started = client.post("/api/v1/harvest/sources/portail-nancy/jobs", headers=publisher)
         assert started.status_code == 202, started.text
         job = wait_for_job(client, publisher, started.json()["id"])
-    assert job["status"] == "done" and job["added"] == 6, job
+    assert job["status"] == "done" and job["added"] == 6 and job["expected"] == 6, job
     source = client.get("/api/v1/harvest/sources/portail-nancy", headers=publisher).json()
     assert source["datasets"] == 6 and source["last_job"]["id"] == job["id"]
     listed = client.get("/api/v1/datasets", params={"publisher": "ville-de-nancy"}).json()

@@ -192,6 +192,8 @@ def test_each_member_and_reference_schema_has_a_cell(client, published):
         "schema": "scdl/budget",
         "title": "SCDL Budget des collectivités et établissements publics locaux",
         "url": "https://schema.data.gouv.fr/scdl/budget",
+        "action": "Publiez votre budget au format du schéma SCDL Budget des collectivités et "
+                  "établissements publics locaux",
         "message": "Publiez votre budget au format du schéma SCDL Budget des collectivités et "
                    "établissements publics locaux : https://schema.data.gouv.fr/scdl/budget"}
 

@@ -669,6 +669,26 @@ def test_ctd_quality_scan_and_show(client, world, data_dir):
     assert reports_of(resource["id"])[-1].status == ReportStatus.failed
 
 
+def test_ctd_quality_scan_all_scans_every_kept_file_once(client, world):
+    runner = CliRunner()
+    publisher = world.headers("publisher")
+    create_dataset(client, publisher, "communes")
+    first = upload(client, publisher, "communes", "communes.csv", CODES)
+    second = upload(client, publisher, "communes", "autres.csv",
+                    CODES + b"54001;54000;Nancy;104000\n")
+    scanned = runner.invoke(app, ["quality", "scan-all", "--publisher", "ville-de-nancy"])
+    assert scanned.exit_code == 0, scanned.output
+    assert "2 fichier(s) : 2 analysé(s), 0 inchangé(s)" in scanned.output
+    assert reports_of(first["id"])[-1].status == ReportStatus.done
+    assert reports_of(second["id"])[-1].status == ReportStatus.done
+    again = runner.invoke(app, ["quality", "scan-all"])
+    assert "2 fichier(s) : 0 analysé(s), 2 inchangé(s)" in again.output, again.output
+    other = runner.invoke(app, ["quality", "scan-all", "--publisher", "ville-d-epinal"])
+    assert "0 fichier(s)" in other.output
+    unknown = runner.invoke(app, ["quality", "scan-all", "--publisher", "nulle-part"])
+    assert unknown.exit_code == 1 and "nulle-part" in unknown.output
+
+
 def test_the_scan_size_limit_comes_from_the_configuration(client, world, monkeypatch):
     """CTD_SCAN_MAX_BYTES bounds a scan's memory: a larger file is refused unread."""
     monkeypatch.setenv("CTD_SCAN_MAX_BYTES", "100")

@@ -80,11 +80,12 @@ def check_accessible(response: httpx.Response) -> Page:
     for _, attributes in page.elements:
         if "tabindex" in attributes:
             assert int(attributes["tabindex"]) <= 0
-    for _, attributes in page.elements:
-        for name in ("src", "href"):
-            if name in attributes:
-                url = urlsplit(attributes[name])
-                assert url.scheme in ("", "mailto") and not url.netloc, attributes[name]
+    # Nothing is loaded from another site (links to other sites are fine).
+    for tag, attributes in page.elements:
+        loaded = attributes.get("src") or (attributes.get("href") if tag == "link" else None)
+        if loaded:
+            url = urlsplit(loaded)
+            assert not url.scheme and not url.netloc, loaded
     assert 'href="#contenu"' in text and 'id="contenu"' in text
     assert "Aller au contenu" in text
     return page
@@ -123,7 +124,7 @@ def test_home_counts_and_search_box(client, demo):
     body = client.get("/").text
     assert re.search(r"<strong>32</strong> jeu\(x\) de données", body)
     assert 'action="/jeux-de-donnees"' in body and 'for="recherche-accueil"' in body
-    assert "/api/v1/committees/" in body
+    assert 'href="/comites/ctd-lorraine"' in body
 
 
 def test_search_and_a_facet_link_narrow_the_results(client, demo):
@@ -219,6 +220,17 @@ def test_unknown_slugs_give_a_french_404_page(client, world, path):
     assert api.headers["content-type"] == "application/problem+json"
 
 
+def test_an_unknown_address_is_a_french_page_for_browsers_and_a_problem_for_clients(client):
+    browser = client.get("/nulle-part", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert browser.status_code == 404
+    check_accessible(browser)
+    assert "Aucune page ne se trouve à cette adresse" in html.unescape(browser.text)
+    for path, accept in (("/nulle-part", "application/json"), ("/api/v2/rien", "text/html")):
+        problem = client.get(path, headers={"Accept": accept})
+        assert problem.status_code == 404
+        assert problem.headers["content-type"] == "application/problem+json"
+
+
 def test_sign_in_with_a_good_token(client, world):
     response = sign_in(client, world.tokens["publisher"])
     assert response.status_code == 303 and response.headers["location"] == "/"
@@ -291,3 +303,91 @@ def test_static_css(client):
     assert response.headers["content-type"].startswith("text/css")
     assert ":focus-visible" in response.text and "#000091" in response.text
     assert "url(" not in response.text and "@import" not in response.text
+
+
+def csrf_of(response: httpx.Response) -> str:
+    return next(a["value"] for a in Page(response.text).all("input") if a.get("name") == "csrf")
+
+
+def test_committee_dashboard_shows_members_and_the_roadmap(client, demo):
+    response = client.get("/comites/ctd-lorraine")
+    page = check_accessible(response)
+    body = html.unescape(response.text)
+    assert page.link("Ville d'Épinal") == "/organisations/ville-d-epinal"
+    assert "observateur" in body  # the Préfecture's role
+    assert "Planifier les bornes de recharge électrique" in body
+    assert "Territoire pertinent : Meurthe-et-Moselle, Moselle." in body
+    assert "60\u202f500 €" in body and "68\u202f000 €" in body
+    # A priority dataset once published links to the catalogue; a late one says so.
+    assert page.link("Points de recharge de la Métropole du Grand Nancy") == \
+        "/jeux-de-donnees/irve-statique-grand-nancy"
+    metz = re.search(r"Points de recharge de la Ville de Metz.*?</tr>", body, re.S).group(0)
+    assert "en retard" in metz
+    assert client.get("/comites/inconnu").status_code == 404
+
+
+def test_a_publisher_publishes_a_dataset_then_adds_a_file(client, world):
+    assert client.get("/publier").status_code == 401
+    sign_in(client, world.tokens["publisher"])
+    form = client.get("/publier")
+    check_accessible(form)
+    options = [a.get("value") for a in Page(form.text).all("option")]
+    assert "ville-de-nancy" in options and "ville-d-epinal" not in options
+    csrf = csrf_of(form)
+    # Bad input: the form again, French messages, values kept, nothing written.
+    refused = client.post("/publier", data={"csrf": csrf, "title": "",
+                                            "publisher": "ville-de-nancy",
+                                            "access_type": "secret", "keywords": "a, b"})
+    assert refused.status_code == 422
+    check_accessible(refused)
+    text = html.unescape(refused.text)
+    assert "Titre</a> : Ce champ est obligatoire." in text
+    assert "Type d'accès</a> : Choisissez une des valeurs proposées" in text
+    assert "'restricted' ou 'protected'" in text
+    assert 'value="a, b"' in refused.text
+    assert client.get("/api/v1/datasets", headers=world.headers("publisher")).json()["total"] == 0
+    # Another organisation than one's own: refused.
+    assert client.post("/publier", data={"csrf": csrf, "title": "Arbres",
+                                         "publisher": "ville-d-epinal"}).status_code == 403
+    created = client.post("/publier", data={
+        "csrf": csrf, "title": "Arbres remarquables", "publisher": "ville-de-nancy",
+        "access_type": "open", "state": "published", "themes": ["ENVI", "EDUC"],
+        "keywords": "arbres, patrimoine", "contains_personal_data": "no"},
+        follow_redirects=True)
+    assert created.status_code == 200 and created.url.path == "/jeux-de-donnees/arbres-remarquables"
+    assert "Le jeu de données est enregistré" in html.unescape(created.text)
+    dataset = client.get("/api/v1/datasets/arbres-remarquables").json()
+    assert dataset["themes"] == ["ENVI", "EDUC"] and dataset["keywords"] == ["arbres", "patrimoine"]
+    # The file, then an empty choice.
+    page = client.get("/jeux-de-donnees/arbres-remarquables")
+    csrf = csrf_of(page)
+    uploaded = client.post("/jeux-de-donnees/arbres-remarquables/fichiers",
+                           data={"csrf": csrf, "title": "Inventaire"},
+                           files={"file": ("arbres.csv", b"espece;hauteur\nchene;20\n",
+                                           "text/csv")}, follow_redirects=True)
+    assert uploaded.status_code == 200 and "Inventaire" in uploaded.text
+    assert client.get("/api/v1/datasets/arbres-remarquables").json()["resources"][0][
+        "title"] == "Inventaire"
+    empty = client.post("/jeux-de-donnees/arbres-remarquables/fichiers", data={"csrf": csrf},
+                        files={"file": ("", b"", "text/csv")})
+    assert empty.status_code == 422 and "Choisissez un fichier" in empty.text
+    assert client.post("/jeux-de-donnees/arbres-remarquables/fichiers",
+                       files={"file": ("a.csv", b"a\n1\n", "text/csv")}).status_code == 403
+
+
+def test_only_the_publisher_sees_the_upload_form_and_others_cannot_upload(client, world):
+    sign_in(client, world.tokens["publisher"])
+    csrf = csrf_of(client.get("/publier"))
+    client.post("/publier", data={"csrf": csrf, "title": "Budget", "state": "published",
+                                  "publisher": "ville-de-nancy", "access_type": "restricted"})
+    client.cookies.clear()
+    sign_in(client, world.tokens["other_publisher"])
+    page = client.get("/jeux-de-donnees/budget")
+    assert "Déposer un fichier" not in page.text
+    # Only vendors (and the public, who will be asked to sign in) are offered to request.
+    assert "/demandes/nouvelle?jeu=budget" not in page.text
+    assert "/demandes/nouvelle?jeu=budget" in httpx.get(str(client.base_url.join(
+        "/jeux-de-donnees/budget"))).text
+    refused = client.post("/jeux-de-donnees/budget/fichiers", data={"csrf": csrf_of(page)},
+                          files={"file": ("a.csv", b"a\n1\n", "text/csv")})
+    assert refused.status_code == 403 and "Accès refusé" in refused.text

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalogue.errors import CatalogueError
+from catalogue.web.render import error_page
 
 log = logging.getLogger("ctd")
 PROBLEM = "application/problem+json"
@@ -42,6 +43,12 @@ def _validation_errors(error: RequestValidationError) -> tuple[int, list[dict]]:
     return status, errors
 
 
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page, not a client of the API."""
+    return (not request.url.path.startswith("/api/")
+            and "text/html" in request.headers.get("accept", ""))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(CatalogueError)
     async def catalogue_error(request: Request, error: CatalogueError):
@@ -56,6 +63,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException):
+        if error.status_code == 404 and _wants_page(request):
+            return error_page(request, 404, "Aucune page ne se trouve à cette adresse. "
+                                            "Revenez à l'accueil ou cherchez un jeu de données.")
         return problem(error.status_code, str(error.detail), request.url.path)
 
     @app.exception_handler(IntegrityError)

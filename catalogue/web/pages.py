@@ -1,4 +1,5 @@
-"""The catalogue's pages: home, dataset search, a dataset, an organisation, sign-in.
+"""The catalogue's pages: home, dataset search, a dataset, an organisation, a committee's
+dashboard, sign-in.
 
 They reuse the search and the catalogue's reading logic, so what a page shows is what the
 API answers. Errors on these pages are French HTML pages, not problem documents.
@@ -6,24 +7,32 @@ API answers. Errors on these pages are French HTML pages, not problem documents.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
-from fastapi.routing import APIRoute
-from sqlmodel import select
+from fastapi import File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlmodel import Session, select
 
-from catalogue import auth, datasets, organizations, search
+from catalogue import auth, committees, datasets, organizations, resources, roadmaps, search
 from catalogue.api.deps import SessionDep
 from catalogue.errors import CatalogueError, Unauthorized
-from catalogue.models import Committee, CommitteeMember, Dataset, Organization, Territory
+from catalogue.models import (
+    Committee,
+    CommitteeMember,
+    Dataset,
+    Licence,
+    Organization,
+    Territory,
+)
+from catalogue.schemas import DatasetCreate
 from catalogue.vocabularies import FREQUENCIES, THEMES, DatasetState
 from catalogue.web import session as web_session
+from catalogue.web.forms import errors_by_field
 from catalogue.web.render import ACCESS_TYPES, error_page, render
+from catalogue.web.routing import PageActor, page_router, refuse_forgery, sections
 
 PAGE_SIZE = 20
 EXCERPT = 220
@@ -33,41 +42,7 @@ FILTERS = {"publisher": "Producteur", "theme": "Thème", "keyword": "Mot-clé",
 FACETS_SHOWN = ("publisher", "theme", "access_type", "licence", "format", "keyword")
 
 
-class PageRoute(APIRoute):
-    """A route whose errors are French HTML pages."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except CatalogueError as error:
-                return error_page(request, error.status, error.detail)
-            except RequestValidationError:
-                return error_page(request, 400, "Les paramètres de la requête ne sont pas "
-                                                "valides.")
-        return route
-
-
-router = APIRouter(include_in_schema=False, route_class=PageRoute)
-
-
-def page_actor(request: Request, session: SessionDep) -> auth.Actor:
-    actor = web_session.actor(request, session)
-    request.state.page_actor = actor
-    return actor
-
-
-PageActor = Annotated[auth.Actor, Depends(page_actor)]
-
-
-def _check_csrf(request: Request, csrf: str) -> Response | None:
-    if web_session.csrf_valid(request, csrf):
-        return None
-    return error_page(request, 403, "Le formulaire a expiré ou ne vient pas de ce site "
-                                    "(jeton anti-falsification absent ou invalide). "
-                                    "Rechargez la page et recommencez.")
+router = page_router()
 
 
 # --- home -----------------------------------------------------------------------------------
@@ -166,9 +141,18 @@ def search_page(request: Request, session: SessionDep, actor: PageActor,
 
 # --- a dataset ------------------------------------------------------------------------------
 
+DONE = {"publie": "Le jeu de données est enregistré. Ajoutez-lui maintenant ses fichiers.",
+        "fichier": "Le fichier est déposé. Son analyse de qualité démarre : le rapport "
+                   "s'affiche plus bas dès qu'elle est finie."}
+
+
 @router.get("/jeux-de-donnees/{slug}")
 def dataset_page(slug: str, request: Request, session: SessionDep, actor: PageActor):
-    dataset = datasets.find(session, actor, slug)
+    return _dataset_view(request, session, actor, datasets.find(session, actor, slug))
+
+
+def _dataset_view(request: Request, session: Session, actor: auth.Actor, dataset: Dataset,
+                  upload_error: str | None = None):
     out = datasets.to_out(session, actor, [dataset])[0]
     zones = out.spatial.zones if out.spatial else []
     names = dict(session.exec(select(Territory.id, Territory.name).where(
@@ -178,8 +162,100 @@ def dataset_page(slug: str, request: Request, session: SessionDep, actor: PageAc
     return render(
         request, "dataset.html", actor=actor, current="search", d=out,
         can_read_files=datasets.can_read_files(actor, dataset), coverage=coverage,
+        can_publish=actor.publishes_for(dataset.publisher_id), upload_error=upload_error,
+        done=DONE.get(request.query_params.get("fait", "")),
+        status=422 if upload_error else 200,
+        sections=sections("dataset", request, session, actor, dataset),
         themes=[(t, THEMES.get(t, t)) for t in out.themes],
         frequency=FREQUENCIES.get(out.frequency, out.frequency) if out.frequency else None)
+
+
+# --- publishing a dataset and its files ----------------------------------------------------
+
+PERSONAL_DATA = {"unknown": "je ne sais pas", "no": "non", "yes": "oui"}
+STATES = {"draft": "brouillon (visible du producteur seulement)", "published": "publié"}
+# The publishing form's fields (DatasetCreate's), in French.
+PUBLISH_FIELDS = {"title": "Titre", "publisher": "Producteur", "description": "Description",
+                  "licence": "Licence", "access_type": "Type d'accès",
+                  "contains_personal_data": "Données personnelles", "themes": "Thèmes",
+                  "keywords": "Mots-clés", "frequency": "Fréquence", "state": "État"}
+
+
+def _publishable(session: Session, actor: auth.Actor) -> list[Organization]:
+    """The organisations ``actor`` may publish for."""
+    query = select(Organization).order_by(Organization.name)
+    if not actor.admin:
+        query = query.where(Organization.id.in_(actor.publisher_of))
+    return list(session.exec(query).all())
+
+
+def _publish_form(request: Request, session: Session, actor: auth.Actor, values: dict,
+                  errors: dict[str, str] | None = None, status: int = 200):
+    organizations_allowed = _publishable(session, actor)
+    if not organizations_allowed:
+        return error_page(request, 403, "Seuls les référents données d'une organisation "
+                                        "peuvent y publier un jeu de données.")
+    return render(request, "publish.html", status=status, actor=actor, current="publish",
+                  values=values, errors=errors or {}, organizations=organizations_allowed,
+                  licences=session.exec(select(Licence).order_by(Licence.title)).all(),
+                  themes=THEMES, frequencies=FREQUENCIES, personal_data=PERSONAL_DATA,
+                  states=STATES, fields=PUBLISH_FIELDS)
+
+
+@router.get("/publier")
+def publish_form(request: Request, session: SessionDep, actor: PageActor):
+    if actor.anonymous:
+        return error_page(request, 401, "Connectez-vous pour publier un jeu de données.")
+    return _publish_form(request, session, actor, {"access_type": "open", "state": "draft",
+                                                   "contains_personal_data": "unknown"})
+
+
+@router.post("/publier")
+async def publish(request: Request, session: SessionDep, actor: PageActor):
+    form = await request.form()
+    if refused := refuse_forgery(request, str(form.get("csrf", ""))):
+        return refused
+    values = {name: str(form.get(name, "")).strip() for name in (
+        "title", "description", "publisher", "licence", "access_type", "frequency",
+        "contains_personal_data", "state", "keywords")}
+    values["themes"] = [str(t) for t in form.getlist("themes")]
+    try:
+        given = {name: value for name, value in values.items() if value}
+        given["keywords"] = [k.strip() for k in values["keywords"].split(",") if k.strip()]
+        data = DatasetCreate(**given)
+        dataset = datasets.create(session, actor, data)
+        session.commit()
+    except (ValidationError, CatalogueError) as error:
+        session.rollback()
+        if isinstance(error, CatalogueError) and error.status in (401, 403):
+            raise
+        return _publish_form(request, session, actor, values,
+                             errors_by_field(error, fields=PUBLISH_FIELDS), status=422)
+    return RedirectResponse(f"/jeux-de-donnees/{dataset.slug}?fait=publie", status_code=303)
+
+
+@router.post("/jeux-de-donnees/{slug}/fichiers")
+def upload(slug: str, request: Request, session: SessionDep, actor: PageActor,
+           file: Annotated[UploadFile | None, File()] = None,
+           title: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""):
+    """A file added to a dataset by its publisher; its quality scan starts once stored."""
+    if refused := refuse_forgery(request, csrf):
+        return refused
+    dataset = datasets.find(session, actor, slug)
+    try:
+        if file is None or not file.filename:
+            raise CatalogueError("Choisissez un fichier à déposer.")
+        resources.create_upload(
+            session, actor, dataset, file.file, file.filename, title=title.strip() or None,
+            media_type=file.content_type if file.content_type != "application/octet-stream"
+            else None)
+        session.commit()
+    except CatalogueError as error:
+        session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        return _dataset_view(request, session, actor, dataset, upload_error=error.detail)
+    return RedirectResponse(f"/jeux-de-donnees/{slug}?fait=fichier#ressources", status_code=303)
 
 
 # --- an organisation ------------------------------------------------------------------------
@@ -198,6 +274,31 @@ def organization_page(slug: str, request: Request, session: SessionDep, actor: P
                   committees=committees)
 
 
+# --- a committee's dashboard ----------------------------------------------------------------
+
+USE_CASE_STATUSES = {"proposed": "proposé", "in_progress": "en cours", "done": "réalisé",
+                     "abandoned": "abandonné"}
+ROADMAP_DATASET_STATUSES = {"planned": "prévu", "in_progress": "en préparation",
+                            "published": "publié"}
+
+
+@router.get("/comites/{slug}")
+def committee_page(slug: str, request: Request, session: SessionDep, actor: PageActor):
+    """Members, the sections other packages add (map, reference-data coverage…), and the
+    roadmap: use cases with their territory and budget, priority datasets."""
+    committee = committees.find(session, slug)
+    roadmap = roadmaps.to_out(session, committee)
+    zones = {z for use_case in roadmap.use_cases for z in use_case.zones}
+    zone_names = dict(session.exec(select(Territory.id, Territory.name).where(
+        Territory.id.in_(zones))).all()) if zones else {}
+    return render(
+        request, "committee.html", actor=actor, committee=committee,
+        members=committees.members(session, committee), roadmap=roadmap,
+        zone_names=zone_names, use_case_statuses=USE_CASE_STATUSES,
+        dataset_statuses=ROADMAP_DATASET_STATUSES,
+        sections=sections("committee", request, session, actor, committee))
+
+
 # --- sign-in and sign-out -------------------------------------------------------------------
 
 @router.get("/connexion")
@@ -209,7 +310,7 @@ def sign_in_form(request: Request, actor: PageActor):
 def sign_in(request: Request, session: SessionDep,
             token: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""):
     request.state.page_actor = web_session.actor(request, session)
-    if refused := _check_csrf(request, csrf):
+    if refused := refuse_forgery(request, csrf):
         return refused
     token = token.strip()
     try:
@@ -229,7 +330,7 @@ def sign_in(request: Request, session: SessionDep,
 @router.post("/deconnexion")
 def sign_out(request: Request, session: SessionDep, csrf: Annotated[str, Form()] = ""):
     request.state.page_actor = web_session.actor(request, session)
-    if refused := _check_csrf(request, csrf):
+    if refused := refuse_forgery(request, csrf):
         return refused
     response = RedirectResponse("/", status_code=303)
     web_session.sign_out(request, response)

@@ -10,11 +10,12 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, pass_context, selec
 from markupsafe import Markup
 
 from catalogue import auth
+from catalogue.vocabularies import ACCESS_TYPE_LABELS
 from catalogue.web import session as web_session
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
-ACCESS_TYPES = {"open": "ouvert", "restricted": "restreint", "protected": "protégé"}
+ACCESS_TYPES = ACCESS_TYPE_LABELS
 ORGANIZATION_KINDS = {
     "commune": "commune", "epci": "intercommunalité (EPCI)", "departement": "département",
     "region": "région", "syndicat": "syndicat", "opsn": "opérateur public de services numériques",
@@ -72,7 +73,9 @@ env.globals.update(csrf_field=csrf_field, access_types=ACCESS_TYPES, member_role
 def add_templates(package: str, directory: str = "templates") -> None:
     """Let ``package``'s templates (which may extend ``base.html``) be rendered here; the
     catalogue's own templates keep their names."""
-    loader.loaders.append(PackageLoader(package, directory))
+    if not any(isinstance(known, PackageLoader) and known.package_name == package
+               for known in loader.loaders):
+        loader.loaders.append(PackageLoader(package, directory))
 
 
 def render(request: Request, template: str, *, status: int = 200,
@@ -88,7 +91,7 @@ def render(request: Request, template: str, *, status: int = 200,
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    titles = {400: "Requête incorrecte", 401: "Authentification requise",
+    titles = {400: "Requête incorrecte", 401: "Connexion requise",
               403: "Accès refusé", 404: "Page introuvable", 409: "Conflit",
               422: "Requête incorrecte", 500: "Erreur interne"}
     return render(request, "error.html", status=status,
