@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 import shapely
 from sqlmodel import Session, col, select
 
-from catalogue.models import Committee, Dataset, Organization, Resource
+from catalogue.models import Committee, Dataset, Organization
 from catalogue.vocabularies import DatasetState
 from quality import coverage, reports
 
@@ -147,28 +147,19 @@ def published_datasets(session: Session, members: list[Organization]) -> list[Da
         .order_by(Dataset.publisher_id, Dataset.slug)))
 
 
-def member_scores(session: Session, datasets: list[Dataset]) -> dict[int, list[dict]]:
+def member_scores(session: Session, datasets: list[Dataset],
+                  scores: dict[int, dict] | None = None) -> dict[int, list[dict]]:
     """Per publisher, the metadata and AI-training fitness values (0–100, None when not
-    assessed) of ``datasets``, as ``quality.reports.scores_of`` computes them from the
-    resources' latest scans, loaded for all the datasets at once."""
-    if not datasets:
-        return {}
-    ids = {d.id for d in datasets}
-    listed: dict[int, list[Resource]] = defaultdict(list)
-    for resource in session.exec(select(Resource).where(col(Resource.dataset_id).in_(ids))
-                                 .order_by(Resource.id)):
-        listed[resource.dataset_id].append(resource)
-    newest = coverage.latest_scans(select(Dataset.id).where(col(Dataset.id).in_(ids)))
-    scans = {report.resource_id: report for report in session.exec(
-        select(coverage.QualityReport)
-        .where(col(coverage.QualityReport.id).in_(newest.scalar_subquery())))}
-    scores: dict[int, list[dict]] = defaultdict(list)
+    assessed) of ``datasets``, as ``quality.reports.scores_for`` computes them (``scores``:
+    those the caller has already)."""
+    scores = scores if scores is not None else reports.scores_for(session, datasets)
+    values: dict[int, list[dict]] = defaultdict(list)
     for dataset in datasets:
-        graded = reports.scores_of(session, dataset, listed[dataset.id], scans)
-        scores[dataset.publisher_id].append({
+        graded = scores[dataset.id]
+        values[dataset.publisher_id].append({
             "slug": dataset.slug, "metadata": graded["metadata"]["value"],
             "ai_fitness": graded["ai_fitness"]["value"]})
-    return scores
+    return values
 
 
 def _mean(values: list[int | None]) -> float | None:

@@ -23,6 +23,7 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,7 +34,7 @@ from catalogue import committees
 from catalogue.models import Committee, Dataset, Organization, Resource, utcnow
 from catalogue.vocabularies import DatasetState, MemberRole
 from quality import reports, rubric
-from quality.models import FINISHED, QualityReport, ReportKind
+from quality.models import QualityReport
 from quality.schema import _bundled_name, bundled_schemas, load_schema
 
 SCHEMA_SITE = "https://schema.data.gouv.fr"
@@ -173,15 +174,6 @@ def _published(members: list[Organization]) -> Select:
                                     Dataset.state == DatasetState.published)
 
 
-def latest_scans(datasets: Select) -> Select:
-    """The latest finished scan of each resource of ``datasets`` (a query of their ids)."""
-    return (select(func.max(QualityReport.id))
-            .where(col(QualityReport.dataset_id).in_(datasets.scalar_subquery()),
-                   QualityReport.kind == ReportKind.resource,
-                   col(QualityReport.status).in_(FINISHED))
-            .group_by(QualityReport.resource_id))
-
-
 def _found(session: Session, members: list[Organization]) -> list[Found]:
     """The members' published datasets that declare a reference schema or whose files a
     scan matched to one: two queries, the second reading only the scans' schema checks."""
@@ -194,7 +186,7 @@ def _found(session: Session, members: list[Organization]) -> list[Found]:
     for dataset_id, check, counts in session.exec(
             select(QualityReport.dataset_id, QualityReport.body["schema"],
                    QualityReport.body["finding_counts"])
-            .where(col(QualityReport.id).in_(latest_scans(published).scalar_subquery()))):
+            .where(col(QualityReport.id).in_(reports.latest_scans(published).scalar_subquery()))):
         name = reference_of(check.get("ref")) if check else None
         if name is not None:
             errors = sum((counts or {}).get(kind, 0) for kind in SCHEMA_FINDINGS)
@@ -208,43 +200,28 @@ def _found(session: Session, members: list[Organization]) -> list[Found]:
     return found
 
 
-def _loaded(session: Session, ids: set[int]) -> tuple[
-        dict[int, Dataset], dict[int, list[Resource]], dict[int, QualityReport]]:
-    """The datasets ``ids``, their resources and the resources' latest scans: three
-    queries."""
-    datasets = {d.id: d for d in session.exec(select(Dataset).where(col(Dataset.id).in_(ids)))}
-    listed: dict[int, list[Resource]] = defaultdict(list)
-    for resource in session.exec(select(Resource).where(col(Resource.dataset_id).in_(ids))
-                                 .order_by(Resource.id)):
-        listed[resource.dataset_id].append(resource)
-    newest = latest_scans(select(Dataset.id).where(col(Dataset.id).in_(ids)))
-    scans = {report.resource_id: report for report in session.exec(
-        select(QualityReport).where(col(QualityReport.id).in_(newest.scalar_subquery())))}
-    return datasets, listed, scans
-
-
-def _grades(session: Session, dataset: Dataset, listed: list[Resource],
-            scans: dict[int, QualityReport]) -> dict[str, Any]:
-    """The dataset's grades (``quality.reports.scores_of``, from its resources and their
-    latest scans loaded beforehand for all the datasets at once) and when it or a file last
-    changed."""
-    scores = reports.scores_of(session, dataset, listed, scans)
-    changed = [dataset.remote_modified or dataset.modified, *(r.last_modified for r in listed)]
+def _grades(dataset: Dataset, scores: dict[str, Any],
+            files_changed: datetime | None) -> dict[str, Any]:
+    """The dataset's grades, from its scores (``quality.reports.scores_for``), and when it or
+    a file last changed."""
+    changed = dataset.remote_modified or dataset.modified
     return {
         "metadata": {key: scores["metadata"][key] for key in ("value", "grade")},
         "ai_fitness": {key: scores["ai_fitness"][key] for key in ("value", "grade", "band")},
         "verdict": scores["verdict"]["verdict"],
         "ai_training": scores["verdict"]["ai_training"],
-        "last_update": max(changed).isoformat(),
+        "last_update": max(changed, files_changed or changed).isoformat(),
     }
 
 
 # The matrix
 
 
-def matrix(session: Session, committee: Committee) -> dict[str, Any]:
+def matrix(session: Session, committee: Committee,
+           scores: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The coverage matrix of ``committee``: its members (role ``member``) × the bundled
-    reference schemas, with per-member, per-schema and overall counts.
+    reference schemas, with per-member, per-schema and overall counts. ``scores``: the
+    datasets' scores by id when the caller has them already (``reports.scores_for``).
 
     A cell describes its best dataset — conforming first, then not conforming, then never
     scanned; declared before detected; the most recently updated — and lists every dataset
@@ -252,8 +229,14 @@ def matrix(session: Session, committee: Committee) -> dict[str, Any]:
     members = voting_members(session, committee)
     found = _found(session, members)
     ids = {f.dataset_id for f in found}
-    loaded, listed, scans = _loaded(session, ids)
-    grades = {dataset_id: _grades(session, loaded[dataset_id], listed[dataset_id], scans)
+    loaded = {d.id: d for d in session.exec(select(Dataset).where(col(Dataset.id).in_(ids)))}
+    scores = dict(scores or {})
+    scores |= reports.scores_for(session, [loaded[i] for i in ids - scores.keys()])
+    files_changed = dict(session.exec(
+        select(Resource.dataset_id, func.max(Resource.last_modified))
+        .where(col(Resource.dataset_id).in_(ids)).group_by(Resource.dataset_id)).all())
+    grades = {dataset_id: _grades(loaded[dataset_id], scores[dataset_id],
+                                  files_changed.get(dataset_id))
               for dataset_id in sorted(ids)}
     by_cell: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     for item in found:

@@ -160,9 +160,12 @@ def committee_sections(request: Request, session: Session, actor: auth.Actor,
     """« Carte du territoire », « Couverture des données de référence » and « Scores par
     membre ». The SVGs are only linked (``<img>``): the browser fetches them from the API
     while the page is read; their values are given here again as text."""
-    table = coverage.matrix(session, committee)
     members = coverage.voting_members(session, committee)
-    scores = charts.member_scores(session, charts.published_datasets(session, members))
+    published = charts.published_datasets(session, members)
+    # Every published dataset's scores, computed once for the matrix and the chart.
+    computed = reports.scores_for(session, published)
+    table = coverage.matrix(session, committee, computed)
+    scores = charts.member_scores(session, published, computed)
     chosen = request.query_params.get("carte", "")
     colour = MAP_COLOURS.get(chosen, "coverage")
     rows = {row["slug"]: row for row in table["members"]}

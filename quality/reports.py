@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Select, func
 from sqlmodel import Session, col, select
 
 from catalogue import datasets, jobs
@@ -309,6 +311,31 @@ def scores_of(session: Session, dataset: Dataset, listed: list[Resource],
     overrule(ai_fitness, judged)
     return {"metadata": metadata.to_dict(), "ai_fitness": ai_fitness, "minimisation": worst,
             "verdict": judged}
+
+
+def latest_scans(datasets: Select) -> Select:
+    """The latest finished scan of each resource of ``datasets`` (a query of their ids)."""
+    return (select(func.max(QualityReport.id))
+            .where(col(QualityReport.dataset_id).in_(datasets.scalar_subquery()),
+                   QualityReport.kind == ReportKind.resource,
+                   col(QualityReport.status).in_(FINISHED))
+            .group_by(QualityReport.resource_id))
+
+
+def scores_for(session: Session, datasets: list[Dataset]) -> dict[int, dict[str, Any]]:
+    """``dataset_scores`` of many datasets, by id: their resources and the resources' latest
+    scans are loaded in two queries for all of them."""
+    ids = {d.id for d in datasets}
+    if not ids:
+        return {}
+    listed: dict[int, list[Resource]] = defaultdict(list)
+    for resource in session.exec(select(Resource).where(col(Resource.dataset_id).in_(ids))
+                                 .order_by(Resource.id)):
+        listed[resource.dataset_id].append(resource)
+    newest = latest_scans(select(Dataset.id).where(col(Dataset.id).in_(ids)))
+    scans = {report.resource_id: report for report in session.exec(
+        select(QualityReport).where(col(QualityReport.id).in_(newest.scalar_subquery())))}
+    return {d.id: scores_of(session, d, listed[d.id], scans) for d in datasets}
 
 
 def refresh_dataset(session: Session, dataset: Dataset) -> QualityReport:
