@@ -12,8 +12,9 @@ from catalogue import auth, datasets, db, resources
 from catalogue.schemas import DatasetCreate
 
 
-def agreement_in_force() -> None:
-    """The test world's vendor under an agreement with the Ville de Nancy, in force."""
+def agreement_in_force() -> int:
+    """The test world's vendor under an agreement with the Ville de Nancy, in force; its
+    id."""
     from sharing_agreements import agreements, requests
     from sharing_agreements.schemas import RequestCreate
 
@@ -33,9 +34,10 @@ def agreement_in_force() -> None:
             start=date.today(), end=date(date.today().year + 1, 12, 31), max_requests=100,
             max_bytes=10**8))
         requests.submit(session, vendor, request)
-        agreements.approve(session, cdo, request)
+        agreement = agreements.approve(session, cdo, request)
         agreements.sign(session, vendor, request)
         agreements.countersign(session, cdo, request)
+        return agreement.id
 
 
 def test_the_public_register_of_agreements(page, world):
@@ -141,3 +143,19 @@ def test_the_committee_dashboard_shows_the_map_the_coverage_matrix_and_the_roadm
     assert "Planifier les bornes de recharge électrique" in roadmap.inner_text()
     assert "en retard" in roadmap.inner_text()
     check_page(page, "comite-tableau-de-bord")
+
+
+def test_error_pages_and_the_agreement_document_are_accessible(page, world):
+    agreement = agreement_in_force()
+    page.goto("/nulle-part")
+    assert page.get_by_role("heading", level=1).inner_text() == "Page introuvable"
+    check_page(page, "erreur-404")
+    page.goto("/demandes")
+    assert page.get_by_role("heading", level=1).inner_text() == "Connexion requise"
+    check_page(page, "erreur-401")
+    page.get_by_role("link", name="Connectez-vous avec votre jeton d'accès").click()
+    page.wait_for_url("**/connexion")
+    sign_in(page, world.tokens["vendor"])
+    page.goto(f"/conventions/{agreement}")
+    assert "Convention" in page.get_by_role("heading", level=1).inner_text()
+    check_page(page, "convention")
