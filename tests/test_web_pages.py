@@ -368,6 +368,13 @@ def test_a_publisher_publishes_a_dataset_then_adds_a_file(client, world):
     assert uploaded.status_code == 200 and "Inventaire" in uploaded.text
     assert client.get("/api/v1/datasets/arbres-remarquables").json()["resources"][0][
         "title"] == "Inventaire"
+    too_large = client.post("/jeux-de-donnees/arbres-remarquables/fichiers",
+                            data={"csrf": csrf}, headers={"Accept": "text/html"},
+                            files={"file": ("gros.csv", b"a;b\n" * 100_000, "text/csv")})
+    assert too_large.status_code == 413
+    check_accessible(too_large)
+    assert "Le fichier envoyé est trop volumineux : la limite est de" in too_large.text
+    assert len(client.get("/api/v1/datasets/arbres-remarquables").json()["resources"]) == 1
     empty = client.post("/jeux-de-donnees/arbres-remarquables/fichiers", data={"csrf": csrf},
                         files={"file": ("", b"", "text/csv")})
     assert empty.status_code == 422 and "Choisissez un fichier" in empty.text

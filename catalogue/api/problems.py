@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalogue.errors import CatalogueError
-from catalogue.web.render import error_page
+from catalogue.web.render import error_page, file_size
 
 log = logging.getLogger("ctd")
 PROBLEM = "application/problem+json"
@@ -96,8 +96,13 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = problem(413, f"Le corps de la requête dépasse {self.limit} octets.",
-                            scope.get("path"))
+        request = Request(scope)
+        if _wants_page(request):  # a form's file: the page says it in words
+            too_large = error_page(request, 413, "Le fichier envoyé est trop volumineux : la "
+                                                 f"limite est de {file_size(self.limit)}.")
+        else:
+            too_large = problem(413, f"Le corps de la requête dépasse {self.limit} octets.",
+                                scope.get("path"))
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
             await too_large(scope, receive, send)

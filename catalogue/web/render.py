@@ -93,6 +93,7 @@ def render(request: Request, template: str, *, status: int = 200,
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     titles = {400: "Requête incorrecte", 401: "Connexion requise",
               403: "Accès refusé", 404: "Page introuvable", 409: "Conflit",
+              413: "Fichier trop volumineux",
               422: "Requête incorrecte", 500: "Erreur interne"}
     return render(request, "error.html", status=status,
                   title=titles.get(status, "Erreur"), code=status, message=message)
