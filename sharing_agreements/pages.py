@@ -23,7 +23,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
@@ -36,7 +36,7 @@ from catalogue.errors import CatalogueError, Conflict, Forbidden, NotFound, Unau
 from catalogue.models import Dataset, Organization
 from catalogue.web.forms import errors_by_field
 from catalogue.web.render import add_templates, error_page, render
-from catalogue.web.routing import PageActor, page_router, refuse_forgery
+from catalogue.web.routing import PageActor, Posted, page_router, refuse_forgery
 from sharing_agreements import (
     agreements,
     document,
@@ -107,14 +107,6 @@ TEXT_FIELDS = ("requester", "title", "description", "personal_data", "role",
 LIST_FIELDS = ("purposes", "legal_bases", "add_clauses")
 LIST_MESSAGES = {"datasets": "Indiquez au moins un jeu de données.",
                  "purposes": "Choisissez au moins une finalité."}
-
-
-async def posted_form(request: Request) -> FormData:
-    """The posted form, multi-valued fields included (read in the event loop)."""
-    return await request.form()
-
-
-Posted = Annotated[FormData, Depends(posted_form)]
 
 
 # --- the public register -------------------------------------------------------------------

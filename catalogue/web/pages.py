@@ -32,7 +32,7 @@ from catalogue.vocabularies import FREQUENCIES, THEMES, DatasetState
 from catalogue.web import session as web_session
 from catalogue.web.forms import errors_by_field
 from catalogue.web.render import ACCESS_TYPES, error_page, render
-from catalogue.web.routing import PageActor, page_router, refuse_forgery, sections
+from catalogue.web.routing import PageActor, Posted, page_router, refuse_forgery, sections
 
 PAGE_SIZE = 20
 EXCERPT = 220
@@ -211,8 +211,7 @@ def publish_form(request: Request, session: SessionDep, actor: PageActor):
 
 
 @router.post("/publier")
-async def publish(request: Request, session: SessionDep, actor: PageActor):
-    form = await request.form()
+def publish(request: Request, session: SessionDep, actor: PageActor, form: Posted):
     if refused := refuse_forgery(request, str(form.get("csrf", ""))):
         return refused
     values = {name: str(form.get(name, "")).strip() for name in (

@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from markupsafe import Markup
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from catalogue import auth
 from catalogue.api.deps import SessionDep
@@ -57,6 +58,15 @@ def page_actor(request: Request, session: SessionDep) -> auth.Actor:
 
 
 PageActor = Annotated[auth.Actor, Depends(page_actor)]
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form, multi-valued fields included, read in the event loop so that the
+    route itself can stay synchronous (its database work then runs in a thread)."""
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(posted_form)]
 
 
 def refuse_forgery(request: Request, csrf: str) -> Response | None:
